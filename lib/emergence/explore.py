@@ -1,0 +1,413 @@
+"""Explorers: one declaration, a live widget in Jupyter and a static page in the book.
+
+An explorer declares its parameters (:class:`Slider`, :class:`Choice`), a
+``compute(**params)`` function that calls the library's kernels and returns a
+dict of arrays, and the panels that draw them (:class:`Image`, :class:`Lines`,
+:class:`Readout`). Displaying it gives
+
+* **live** (Jupyter, Binder): ipywidgets controls; each change calls
+  ``compute`` again and redraws a matplotlib figure in place;
+* **static** (the built HTML book): a Bokeh layout with the same controls over
+  frames precomputed by the same ``compute`` at build time. A CustomJS callback
+  swaps the data, so it works with no kernel and no network.
+
+Which one is shown is decided by the environment variable
+``EMERGENCE_EXPLORER``: the book's Sphinx extension
+(:mod:`emergence.sphinxext`) sets it to ``"static"`` before notebooks run, so
+the same cell gives the live explorer in Jupyter and the static one in the book.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .plotting import PALETTE, SPIN_COLORS
+
+MODE_VARIABLE = "EMERGENCE_EXPLORER"
+MAX_FRAMES = 120
+MAX_STATIC_BYTES = 3_000_000
+
+
+# --------------------------------------------------------------------------
+# declarations
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Slider:
+    """A numeric parameter on an evenly spaced grid ``values``."""
+
+    name: str
+    values: tuple
+    default: float
+    label: str = ""
+    fmt: str = "{:g}"
+
+    def __post_init__(self):
+        vals = np.asarray(self.values, dtype=float)
+        if vals.ndim != 1 or vals.size < 2:
+            raise ValueError(f"Slider {self.name!r}: values must be a 1-D sequence of at least 2 numbers")
+        steps = np.diff(vals)
+        if np.any(steps <= 0) or not np.allclose(steps, steps[0], rtol=1e-6, atol=0):
+            raise ValueError(f"Slider {self.name!r}: values must be increasing and evenly spaced (use Choice otherwise)")
+        object.__setattr__(self, "values", tuple(v.item() if hasattr(v, "item") else v for v in self.values))
+        if self.default not in self.values:
+            raise ValueError(f"Slider {self.name!r}: default {self.default!r} is not one of values")
+
+    @property
+    def options(self):
+        return [(self.fmt.format(v), v) for v in self.values]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A parameter with a few named options: ``options`` is a sequence of values
+    or of (label, value) pairs."""
+
+    name: str
+    options: tuple
+    default: object
+    label: str = ""
+
+    def __post_init__(self):
+        pairs = tuple(o if isinstance(o, tuple) else (str(o), o) for o in self.options)
+        if len(pairs) < 2:
+            raise ValueError(f"Choice {self.name!r}: needs at least 2 options")
+        object.__setattr__(self, "options", pairs)
+        if self.default not in self.values:
+            raise ValueError(f"Choice {self.name!r}: default {self.default!r} is not one of the options")
+
+    @property
+    def values(self):
+        return tuple(v for _, v in self.options)
+
+
+@dataclass(frozen=True)
+class Image:
+    """A 2-D array drawn as an image. ``kind="spins"`` uses the book's two spin colours."""
+
+    key: str
+    title: str = ""
+    kind: str = "spins"
+    vmin: float = -1.0
+    vmax: float = 1.0
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Curves y(x): ``x`` is a key of the computed data, ``ys`` maps a legend label to a key.
+
+    ``styles`` may map a label to "dashed" or "dotted" (theory curves).
+    """
+
+    x: str
+    ys: dict
+    title: str = ""
+    xlabel: str = ""
+    ylabel: str = ""
+    ylim: tuple | None = None
+    xlim: tuple | None = None
+    styles: dict = field(default_factory=dict)
+    log_x: bool = False
+
+
+@dataclass(frozen=True)
+class Readout:
+    """A short line of text computed with the data (``compute`` returns a str under ``key``)."""
+
+    key: str
+
+
+class Explorer:
+    """An interactive figure declared once, shown live in Jupyter and static in the book.
+
+    Parameters
+    ----------
+    params : sequence of Slider or Choice
+    compute : callable
+        ``compute(**params) -> dict`` of numpy arrays (and strings for
+        :class:`Readout` panels). It must be deterministic (fixed seeds), so
+        that the static frames equal what the live explorer shows.
+    panels : sequence of Image, Lines or Readout
+    title : str
+    continuous_update : bool
+        Live mode: recompute while a slider is dragged (for updates under
+        100 ms) or only on release (heavier explorers).
+    """
+
+    def __init__(self, params, compute, panels, *, title="", continuous_update=True):
+        self.params = tuple(params)
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"parameter names must be unique, got {names}")
+        self.compute = compute
+        self.panels = tuple(panels)
+        self.title = title
+        self.continuous_update = continuous_update
+        if self.n_frames > MAX_FRAMES:
+            raise ValueError(f"the static explorer would need {self.n_frames} frames, more than {MAX_FRAMES}")
+
+    @property
+    def defaults(self):
+        return {p.name: p.default for p in self.params}
+
+    @property
+    def n_frames(self):
+        return math.prod(len(p.values) for p in self.params)
+
+    def grid(self):
+        """All parameter combinations, in the order of the static frames (last parameter fastest)."""
+        for combo in itertools.product(*(p.values for p in self.params)):
+            yield dict(zip((p.name for p in self.params), combo))
+
+    def static_frames(self):
+        """``[(params, compute(**params)), ...]`` over the whole grid."""
+        return [(params, self.compute(**params)) for params in self.grid()]
+
+    def live(self):
+        """The live ipywidgets explorer (a :class:`LiveExplorer`)."""
+        return LiveExplorer(self)
+
+    def static_html(self):
+        """The static Bokeh explorer as a self-contained HTML fragment (BokehJS loaded by the page)."""
+        return _static_html(self)
+
+    def _ipython_display_(self):
+        from IPython.display import HTML, display
+
+        if os.environ.get(MODE_VARIABLE, "live") == "static":
+            display(HTML(self.static_html()))
+        else:
+            display(self.live().widget)
+
+
+# --------------------------------------------------------------------------
+# live: ipywidgets + matplotlib rendered to PNG
+# --------------------------------------------------------------------------
+class LiveExplorer:
+    """Widgets and a matplotlib figure that recompute on every parameter change.
+
+    ``update(**changes)`` is the handler the widgets call; tests call it
+    directly. ``data`` holds the last computed dict and ``png`` the last image.
+    """
+
+    def __init__(self, explorer):
+        import ipywidgets as w
+        from matplotlib.figure import Figure
+
+        self.explorer = explorer
+        self.values = explorer.defaults
+        self.controls = {}
+        for p in explorer.params:
+            if isinstance(p, Slider):
+                ctl = w.SelectionSlider(options=p.options, value=p.default, description=p.label or p.name,
+                                        continuous_update=explorer.continuous_update,
+                                        style={"description_width": "initial"})
+            else:
+                ctl = w.ToggleButtons(options=list(p.options), value=p.default, description=p.label or p.name,
+                                      style={"description_width": "initial", "button_width": "auto"})
+            ctl.observe(self._on_change(p.name), names="value")
+            self.controls[p.name] = ctl
+        plots = [pn for pn in explorer.panels if not isinstance(pn, Readout)]
+        self.figure = Figure(figsize=(4.2 * len(plots), 3.4), dpi=80, layout="constrained")
+        self.axes = self.figure.subplots(1, len(plots), squeeze=False)[0]
+        self.data = explorer.compute(**self.values)
+        self.artists = [_draw_matplotlib(ax, pn, self.data) for ax, pn in zip(self.axes, plots)]
+        self.readouts = [w.HTML() for pn in explorer.panels if isinstance(pn, Readout)]
+        self.image = w.Image(format="png")
+        self._render()
+        header = [w.HTML(f"<b>{explorer.title}</b>")] if explorer.title else []
+        self.widget = w.VBox(header + list(self.controls.values()) + [self.image] + self.readouts)
+
+    def _on_change(self, name):
+        def handler(change):
+            self.update(**{name: change["new"]})
+
+        return handler
+
+    def update(self, **changes):
+        """Recompute with the changed parameters and redraw."""
+        self.values = {**self.values, **changes}
+        self.data = self.explorer.compute(**self.values)
+        plots = [pn for pn in self.explorer.panels if not isinstance(pn, Readout)]
+        for ax, pn, artist in zip(self.axes, plots, self.artists):
+            _update_matplotlib(ax, pn, artist, self.data)
+        self._render()
+
+    def _render(self):
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png")
+        self.png = buf.getvalue()
+        self.image.value = self.png
+        texts = [self.data[pn.key] for pn in self.explorer.panels if isinstance(pn, Readout)]
+        for widget, text in zip(self.readouts, texts):
+            widget.value = text
+
+
+def _draw_matplotlib(ax, panel, data):
+    from .plotting import spin_cmap
+
+    if isinstance(panel, Image):
+        cmap = spin_cmap if panel.kind == "spins" else "viridis"
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        ax.set_title(panel.title)
+        return ax.imshow(data[panel.key], cmap=cmap, vmin=panel.vmin, vmax=panel.vmax, interpolation="nearest")
+    lines = []
+    for i, (label, key) in enumerate(panel.ys.items()):
+        style = {"dashed": "--", "dotted": ":"}.get(panel.styles.get(label), "-")
+        (line,) = ax.plot(data[panel.x], data[key], style, color=PALETTE[i % len(PALETTE)], label=label)
+        lines.append(line)
+    ax.set(title=panel.title, xlabel=panel.xlabel, ylabel=panel.ylabel)
+    if panel.log_x:
+        ax.set_xscale("log")
+    if panel.ylim:
+        ax.set_ylim(*panel.ylim)
+    if panel.xlim:
+        ax.set_xlim(*panel.xlim)
+    if len(lines) > 1:
+        ax.legend(loc="best")
+    return lines
+
+
+def _update_matplotlib(ax, panel, artist, data):
+    if isinstance(panel, Image):
+        img = np.asarray(data[panel.key])
+        artist.set_data(img)
+        artist.set_extent((-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
+        return
+    for line, key in zip(artist, panel.ys.values()):
+        line.set_data(data[panel.x], data[key])
+    ax.relim()
+    ax.autoscale_view(scalex=panel.xlim is None, scaley=panel.ylim is None)
+
+
+# --------------------------------------------------------------------------
+# static: Bokeh with precomputed frames
+# --------------------------------------------------------------------------
+_SWAP_FRAME = """
+let k = 0;
+for (let p = 0; p < controls.length; p++) {
+    const c = controls[p];
+    let i;
+    if (kinds[p] === "slider") {
+        const grid = grids[p];
+        i = 0;
+        for (let q = 1; q < grid.length; q++) {
+            if (Math.abs(grid[q] - c.value) < Math.abs(grid[i] - c.value)) { i = q; }
+        }
+    } else {
+        i = c.active;
+    }
+    k = k * grids[p].length + i;
+}
+const frame = frames[k];
+for (let s = 0; s < sources.length; s++) {
+    sources[s].data = frame[s];
+}
+for (let r = 0; r < readouts.length; r++) {
+    readouts[r].text = texts[k][r];
+}
+"""
+
+
+def _panel_columns(panel, data):
+    """The ColumnDataSource columns of one panel for one frame."""
+    if isinstance(panel, Image):
+        img = np.asarray(data[panel.key])
+        # Bokeh draws row 0 at the bottom; flip so both views agree with imshow.
+        return {"image": [np.ascontiguousarray(img[::-1])], "dw": [img.shape[1]], "dh": [img.shape[0]]}
+    cols = {"x": np.asarray(data[panel.x], dtype=float)}
+    for i, key in enumerate(panel.ys.values()):
+        cols[f"y{i}"] = np.asarray(data[key], dtype=float)
+    return cols
+
+
+def _static_html(explorer):
+    from bokeh.embed import components
+    from bokeh.layouts import column, row
+    from bokeh.models import (
+        ColumnDataSource,
+        CustomJS,
+        Div,
+        LinearColorMapper,
+        RadioButtonGroup,
+    )
+    from bokeh.models import Slider as BokehSlider
+    from bokeh.plotting import figure
+
+    frames = explorer.static_frames()
+    default_index = list(explorer.grid()).index(explorer.defaults)
+    plots = [pn for pn in explorer.panels if not isinstance(pn, Readout)]
+    readouts = [pn for pn in explorer.panels if isinstance(pn, Readout)]
+    per_frame = [[_panel_columns(pn, data) for pn in plots] for _, data in frames]
+    texts = [[str(data[pn.key]) for pn in readouts] for _, data in frames]
+    sources = [ColumnDataSource(dict(cols)) for cols in per_frame[default_index]]
+
+    figures = []
+    for pn, src in zip(plots, sources):
+        if isinstance(pn, Image):
+            shape = np.asarray(frames[default_index][1][pn.key]).shape
+            fig = figure(width=300, height=300, title=pn.title, x_range=(0, shape[1]), y_range=(0, shape[0]),
+                         tools="", toolbar_location=None, match_aspect=True)
+            palette = list(SPIN_COLORS) if pn.kind == "spins" else "Viridis256"
+            mapper = LinearColorMapper(palette=palette, low=pn.vmin, high=pn.vmax)
+            fig.image(image="image", x=0, y=0, dw="dw", dh="dh", source=src, color_mapper=mapper)
+            fig.axis.visible = False
+            fig.grid.visible = False
+        else:
+            kwargs = {}
+            if pn.ylim:
+                kwargs["y_range"] = pn.ylim
+            if pn.xlim:
+                kwargs["x_range"] = pn.xlim
+            fig = figure(width=380, height=300, title=pn.title, x_axis_label=pn.xlabel, y_axis_label=pn.ylabel,
+                         tools="pan,wheel_zoom,reset", x_axis_type="log" if pn.log_x else "linear", **kwargs)
+            for i, label in enumerate(pn.ys):
+                dash = pn.styles.get(label, "solid")
+                fig.line("x", f"y{i}", source=src, color=PALETTE[i % len(PALETTE)], line_width=2,
+                         line_dash=dash, legend_label=label)
+            if len(pn.ys) > 1:
+                fig.legend.location = "top_right"
+                fig.legend.click_policy = "hide"
+            else:
+                fig.legend.visible = False
+        figures.append(fig)
+
+    controls, kinds, grids = [], [], []
+    for p in explorer.params:
+        if isinstance(p, Slider):
+            step = p.values[1] - p.values[0]
+            ctl = BokehSlider(start=p.values[0], end=p.values[-1], step=step, value=p.default,
+                              title=p.label or p.name, width=300)
+            kinds.append("slider")
+        else:
+            ctl = RadioButtonGroup(labels=[label for label, _ in p.options], active=p.values.index(p.default))
+            kinds.append("choice")
+        grids.append([float(v) if isinstance(v, (int, float)) else i for i, v in enumerate(p.values)]
+                     if kinds[-1] == "choice" else list(p.values))
+        controls.append(ctl)
+    divs = [Div(text=t) for t in texts[default_index]]
+    callback = CustomJS(
+        args=dict(controls=controls, kinds=kinds, grids=grids, frames=per_frame, sources=sources,
+                  readouts=divs, texts=texts),
+        code=_SWAP_FRAME,
+    )
+    for ctl, kind in zip(controls, kinds):
+        ctl.js_on_change("value" if kind == "slider" else "active", callback)
+
+    header = [Div(text=f"<b>{explorer.title}</b>")] if explorer.title else []
+    layout = column(*header, *[c for c in controls], row(*figures), *divs)
+    script, div = components(layout)
+    html = f'<div class="emergence-explorer">{div}{script}</div>'
+    if len(html.encode()) > MAX_STATIC_BYTES:
+        raise ValueError(
+            f"static explorer {explorer.title!r} is {len(html) / 1e6:.1f} MB, over the "
+            f"{MAX_STATIC_BYTES / 1e6:.0f} MB budget; use fewer frames or smaller arrays"
+        )
+    return html

@@ -1,0 +1,155 @@
+"""Statistics of Monte Carlo time series and simple fits, shared by all chapters.
+
+Conventions: a time series is a 1-D array sampled at equal steps; times and
+autocorrelation times are in units of those steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_int, check_real, check_real_array
+
+
+def autocorrelation(x, max_lag=None):
+    """Normalised autocorrelation function rho(t) of a time series, by FFT.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The series; at least 4 samples, not constant.
+    max_lag : int, optional
+        Largest lag returned (default ``n // 2``).
+
+    Returns
+    -------
+    ndarray, shape (max_lag + 1,)
+        rho(0) = 1, rho(t) = C(t) / C(0) with C the (biased) autocovariance.
+    """
+    x = check_real_array("x", x, ndim=1)
+    n = x.size
+    if n < 4:
+        raise ValueError(f"x must have at least 4 samples, got {n}")
+    max_lag = n // 2 if max_lag is None else check_int("max_lag", max_lag, low=0, high=n - 1)
+    d = x - x.mean()
+    var = np.dot(d, d)
+    if var == 0:
+        raise ValueError("x is constant: its autocorrelation is undefined")
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    f = np.fft.rfft(d, size)
+    acov = np.fft.irfft(f * np.conj(f), size)[: max_lag + 1]
+    return acov / var
+
+
+@dataclass(frozen=True)
+class AutocorrelationTime:
+    """Integrated autocorrelation time and the summation window used."""
+
+    tau: float
+    window: int
+    n: int
+
+    @property
+    def effective_samples(self):
+        """Number of effectively independent samples, n / (2 tau)."""
+        return self.n / (2.0 * self.tau)
+
+
+def integrated_autocorrelation_time(x, *, c=6.0):
+    """Integrated autocorrelation time with Sokal's automatic window.
+
+    tau_int = 1/2 + sum_{t=1}^{W} rho(t), where W is the smallest window with
+    W >= c * tau_int(W). With this convention the variance of the sample mean
+    is 2 tau_int var(x) / n, and tau_int = 1/2 for uncorrelated data.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The series. It should be many times longer than tau_int.
+    c : float
+        Window constant, 4 to 10 in practice (default 6).
+    """
+    c = check_real("c", c, low=1.0, high=100.0)
+    rho = autocorrelation(x)
+    taus = 0.5 + np.cumsum(rho[1:])
+    lags = np.arange(1, rho.size)
+    ok = lags >= c * taus
+    window = int(lags[np.argmax(ok)]) if ok.any() else int(lags[-1])
+    return AutocorrelationTime(tau=float(taus[window - 1]), window=window, n=int(np.asarray(x).size))
+
+
+def mean_and_error(x):
+    """Sample mean and its standard error, corrected for autocorrelation.
+
+    The error is sqrt(2 tau_int var(x) / n) with tau_int from
+    :func:`integrated_autocorrelation_time`; for a constant series it is 0.
+
+    Returns
+    -------
+    (float, float)
+    """
+    x = check_real_array("x", x, ndim=1)
+    if x.size >= 4 and np.ptp(x) > 0:
+        tau = integrated_autocorrelation_time(x).tau
+    else:
+        tau = 0.5
+    return float(x.mean()), float(np.sqrt(2.0 * tau * x.var() / x.size))
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """Least-squares straight line y = intercept + slope * x, with standard errors."""
+
+    slope: float
+    intercept: float
+    slope_error: float
+    intercept_error: float
+
+    def __call__(self, x):
+        return self.intercept + self.slope * np.asarray(x, dtype=float)
+
+
+def linear_fit(x, y, sigma=None):
+    """Weighted least-squares straight line through (x, y).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,), n >= 3
+    sigma : array_like, optional
+        Standard errors of y. When given, the parameter errors come from them;
+        otherwise from the scatter of the residuals.
+    """
+    x = check_real_array("x", x, ndim=1)
+    y = check_real_array("y", y, ndim=1)
+    if x.size != y.size or x.size < 3:
+        raise ValueError(f"x and y must have the same length >= 3, got {x.size} and {y.size}")
+    if np.ptp(x) == 0:
+        raise ValueError("x must not be constant")
+    if sigma is None:
+        w = np.ones_like(x)
+    else:
+        sigma = check_real_array("sigma", sigma, ndim=1, low=0.0, low_open=True)
+        if sigma.size != x.size:
+            raise ValueError(f"sigma must have length {x.size}, got {sigma.size}")
+        w = 1.0 / sigma**2
+    A = np.column_stack([np.ones_like(x), x])
+    cov = np.linalg.inv(A.T @ (A * w[:, None]))
+    intercept, slope = cov @ (A.T @ (w * y))
+    if sigma is None:
+        resid = y - (intercept + slope * x)
+        cov = cov * (resid @ resid) / (x.size - 2)
+    return LinearFit(float(slope), float(intercept), float(np.sqrt(cov[1, 1])), float(np.sqrt(cov[0, 0])))
+
+
+def power_law_fit(x, y, sigma=None):
+    """Fit y = A x**slope by a straight line in log-log coordinates.
+
+    Returns a :class:`LinearFit` of log(y) against log(x): ``slope`` is the
+    exponent, ``exp(intercept)`` the prefactor. ``sigma`` are errors of y.
+    """
+    x = check_real_array("x", x, ndim=1, low=0.0, low_open=True)
+    y = check_real_array("y", y, ndim=1, low=0.0, low_open=True)
+    s = None if sigma is None else check_real_array("sigma", sigma, ndim=1, low=0.0, low_open=True) / y
+    return linear_fit(np.log(x), np.log(y), s)
