@@ -12,10 +12,13 @@ Conventions
 * One Wolff *step* flips a fixed number k of single clusters, chosen so that
   k clusters flip about N spins: one step then costs about as much as one
   Metropolis sweep, and time series of both methods are measured in the same
-  unit. k is calibrated once, at the start (after burn-in), by flipping clusters
-  until 4N spins have flipped; it is returned in ``clusters``. k is fixed
-  rather than flipping "until N spins", because stopping after a number of
-  flipped spins would sample states biased towards large clusters.
+  unit. Burn-in steps flip clusters until N spins have flipped. Then, before
+  recording, 10 more such steps let a random start order, and k is calibrated
+  by flipping clusters until 4N spins have flipped; k is returned in
+  ``clusters``. k is fixed rather than flipping "until N spins" in recorded
+  steps, because stopping after a number of flipped spins would sample states
+  biased towards large clusters. With a temperature schedule, k is calibrated
+  at the first recorded temperature.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ MAX_STEPS = 2_000_000
 #: At about 2-5 ns per attempted flip, this is roughly ten seconds of work.
 MAX_FLIP_ATTEMPTS = 4e9
 MAX_EXACT_L = 4
+#: Unrecorded Wolff steps (of at least N flipped spins) before the calibration.
+WOLFF_SETTLE = 10
 
 
 # --------------------------------------------------------------------------
@@ -138,18 +143,15 @@ def _wolff_cluster(spins, p_add, nxt, prv, stack, state):
 
 
 @njit(cache=True)
-def _wolff_clusters_per_step(spins, beta, nxt, prv, stack, state, calibration):
-    """Clusters per Wolff step: flip clusters until ``calibration * N`` spins have
-    flipped, and return round(clusters * N / flipped) (at least 1)."""
-    n = spins.shape[0] * spins.shape[0]
-    p_add = 1.0 - np.exp(-2.0 * beta)
+def _wolff_flip_at_least(spins, p_add, nxt, prv, stack, state, target):
+    """Flip clusters until ``target`` spins have flipped; return (flipped, clusters)."""
     flipped = 0
     count = 0
-    while flipped < calibration * n:
+    while flipped < target:
         size, s0 = _wolff_cluster(spins, p_add, nxt, prv, stack, state)
         flipped += size
         count += 1
-    return max(1, int(round(count * n / flipped)))
+    return flipped, count
 
 
 @njit(cache=True)
@@ -168,17 +170,24 @@ def _run(spins, betas, h, wolff, n_burn, state, energy, mag, flips, clusters, sn
     for step in range(betas.size):
         beta = betas[step]
         if wolff:
-            if step == n_burn or per_step == 0:
-                # Recorded steps flip a fixed number of clusters: stopping after a
-                # fixed number of *spins* would sample states biased by cluster size.
-                per_step = _wolff_clusters_per_step(spins, betas[n_burn] if n_burn < betas.size else beta,
-                                                    nxt, prv, stack, state, 4)
             p_add = 1.0 - np.exp(-2.0 * beta)
-            flipped = 0
-            for _ in range(per_step):
-                size, s0 = _wolff_cluster(spins, p_add, nxt, prv, stack, state)
-                flipped += size
-            count = per_step
+            if step < n_burn:
+                flipped, count = _wolff_flip_at_least(spins, p_add, nxt, prv, stack, state, n)
+            else:
+                if per_step == 0:
+                    # Recorded steps flip a fixed number of clusters, because stopping
+                    # after a number of flipped *spins* samples states biased towards
+                    # large clusters. The number is calibrated after WOLFF_SETTLE
+                    # unrecorded steps, so that a random start has ordered first.
+                    for _ in range(WOLFF_SETTLE):
+                        _wolff_flip_at_least(spins, p_add, nxt, prv, stack, state, n)
+                    flipped, count = _wolff_flip_at_least(spins, p_add, nxt, prv, stack, state, 4 * n)
+                    per_step = max(1, int(round(count * n / flipped)))
+                flipped = 0
+                for _ in range(per_step):
+                    size, s0 = _wolff_cluster(spins, p_add, nxt, prv, stack, state)
+                    flipped += size
+                count = per_step
             e_tot, m_tot = _total_energy_and_magnetization(spins, h)
         else:
             de, dm, flipped = _metropolis_sweep(spins, beta, h, state)
@@ -310,7 +319,7 @@ def simulate(L, T, sweeps, *, method="metropolis", h=0.0, burn_in=0, seed=None, 
         module notes), 0 <= sweeps <= 2e6.
     method : {"metropolis", "wolff"}
     h : float
-        Uniform field (Metropolis only), |h| <= 100.
+        Uniform field (Metropolis only), -100 <= h <= 100.
     burn_in : int
         Steps run before recording starts.
     seed : int or None
@@ -537,7 +546,7 @@ def density_of_states(L):
 
 
 def exact_thermodynamics(L, T):
-    """Exact energy, |m|, <m^2>, <m^4> and specific heat per spin of a small lattice.
+    """Exact energy, <abs(m)>, <m^2>, <m^4> and specific heat per spin of a small lattice.
 
     Parameters
     ----------

@@ -153,3 +153,30 @@ def power_law_fit(x, y, sigma=None):
     y = check_real_array("y", y, ndim=1, low=0.0, low_open=True)
     s = None if sigma is None else check_real_array("sigma", sigma, ndim=1, low=0.0, low_open=True) / y
     return linear_fit(np.log(x), np.log(y), s)
+
+
+def largest_principal_component(samples):
+    """Largest eigenvalue of the sample covariance matrix of a data set.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n_samples, n_features)
+        One sample (for example a flattened image) per row; at least 2 rows.
+
+    Returns
+    -------
+    float
+        The variance along the first principal axis.
+    """
+    from scipy.linalg import eigh
+
+    x = check_real_array("samples", samples, ndim=2)
+    if x.shape[0] < 2:
+        raise ValueError(f"samples must have at least 2 rows, got {x.shape[0]}")
+    x = x - x.mean(axis=0)
+    if x.shape[0] < x.shape[1]:
+        gram = x @ x.T  # same non-zero spectrum, smaller matrix
+    else:
+        gram = x.T @ x
+    top = eigh(gram, eigvals_only=True, subset_by_index=[gram.shape[0] - 1, gram.shape[0] - 1])[0]
+    return float(top / (x.shape[0] - 1))
