@@ -1,0 +1,111 @@
+"""The explorer mechanism: static frames, the live update path, mode selection."""
+
+import base64
+import codecs
+import gzip
+import json
+import re
+
+import numpy as np
+import pytest
+
+from emergence import explore, ising
+from emergence.explore import Choice, Explorer, Image, Lines, Readout, Slider
+
+
+def compute(T, L):
+    run = ising.simulate(L, T, 20, seed=5)
+    return {"spins": run.spins, "t": np.arange(20), "m": run.magnetization, "text": f"T={T} L={L}"}
+
+
+def make():
+    return Explorer([Slider("T", (1.5, 2.0, 2.5, 3.0), 2.0, "T"), Choice("L", (8, 16), 16)], compute,
+                    [Image("spins"), Lines("t", {"m": "m"}), Readout("text")], title="test")
+
+
+def test_grid_and_frames_equal_compute_exactly():
+    ex = make()
+    frames = ex.static_frames()
+    assert len(frames) == ex.n_frames == 8
+    for params, data in frames:
+        again = compute(**params)
+        for key in data:
+            np.testing.assert_array_equal(np.asarray(data[key]), np.asarray(again[key]))
+
+
+def _decoded_sources(html):
+    """Decode every base64 ndarray buffer embedded in the Bokeh document."""
+    literal = re.search(r"const docs_json = '(.*?)';\n", html, re.S).group(1)
+    docs = json.loads(codecs.decode(literal, "unicode_escape"))
+    arrays = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "ndarray" and isinstance(node.get("array"), dict):
+                raw = base64.b64decode(node["array"]["data"])
+                if raw[:2] == b"\x1f\x8b":  # Bokeh gzips larger buffers
+                    raw = gzip.decompress(raw)
+                arrays.append(np.frombuffer(raw, dtype=node["dtype"]).reshape(node["shape"]))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(docs)
+    return arrays
+
+
+def test_static_html_embeds_every_frame_exactly():
+    ex = make()
+    html = ex.static_html()
+    assert 'class="emergence-explorer"' in html
+    embedded = _decoded_sources(html)
+    for params, data in ex.static_frames():
+        flipped = np.ascontiguousarray(data["spins"][::-1])
+        assert any(a.shape == flipped.shape and np.array_equal(a, flipped) for a in embedded), params
+        assert any(a.shape == data["m"].shape and np.array_equal(a, data["m"]) for a in embedded), params
+    assert "cdn.bokeh.org" not in html
+
+
+def test_live_update_recomputes_and_redraws():
+    live = make().live()
+    before_png, before = live.png, live.data["m"].copy()
+    live.controls["T"].value = 3.0  # the same path as a student moving the slider
+    assert live.values == {"T": 3.0, "L": 16}
+    np.testing.assert_array_equal(live.data["m"], compute(3.0, 16)["m"])
+    assert not np.array_equal(live.data["m"], before)
+    assert live.png != before_png
+    line = live.artists[1][0]
+    np.testing.assert_array_equal(line.get_ydata(), compute(3.0, 16)["m"])
+    live.update(L=8)
+    assert live.artists[0].get_array().shape == (8, 8)
+    assert live.readouts[0].value == "T=3.0 L=8"
+
+
+def test_mode_follows_environment(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    monkeypatch.setenv(explore.MODE_VARIABLE, "static")
+    make()._ipython_display_()
+    assert 'class="emergence-explorer"' in shown[-1].data
+    monkeypatch.setenv(explore.MODE_VARIABLE, "live")
+    make()._ipython_display_()
+    assert type(shown[-1]).__name__ == "VBox"
+
+
+def test_declaration_errors():
+    with pytest.raises(ValueError, match="evenly spaced"):
+        Slider("x", (1, 2, 4), 1)
+    with pytest.raises(ValueError, match="default"):
+        Slider("x", (1, 2, 3), 5)
+    with pytest.raises(ValueError, match="frames"):
+        Explorer([Slider("a", tuple(range(20)), 0), Slider("b", tuple(range(20)), 0)], compute, [])
+
+
+def test_static_size_budget(monkeypatch):
+    monkeypatch.setattr(explore, "MAX_STATIC_BYTES", 10_000)
+    with pytest.raises(ValueError, match="budget"):
+        make().static_html()

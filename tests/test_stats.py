@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from emergence import stats
+
+
+def ar1(phi, n, seed):
+    rng = np.random.default_rng(seed)
+    x = np.empty(n)
+    x[0] = rng.normal() / np.sqrt(1 - phi**2)
+    noise = rng.normal(size=n)
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + noise[t]
+    return x
+
+
+def test_autocorrelation_of_ar1():
+    rho = stats.autocorrelation(ar1(0.8, 200_000, 1), 10)
+    # Each rho(t) has a standard error of about sqrt((1 + phi^2) / (1 - phi^2) / n) ~ 0.005.
+    np.testing.assert_allclose(rho, 0.8 ** np.arange(11), atol=0.03)
+
+
+def test_integrated_time_of_ar1():
+    phi = 0.9
+    exact = 0.5 * (1 + phi) / (1 - phi)  # = 9.5 steps
+    taus = [stats.integrated_autocorrelation_time(ar1(phi, 100_000, s)).tau for s in range(3)]
+    # Sokal's error estimate: sigma(tau)/tau ~ sqrt(2 (2W + 1) / n) ~ 0.06 for W ~ 60.
+    assert np.mean(taus) == pytest.approx(exact, rel=0.12)
+
+
+def test_uncorrelated_time_is_half():
+    x = np.random.default_rng(2).normal(size=50_000)
+    assert stats.integrated_autocorrelation_time(x).tau == pytest.approx(0.5, abs=0.05)
+
+
+def test_linear_and_power_law_fits_recover_parameters():
+    x = np.linspace(1, 10, 20)
+    fit = stats.linear_fit(x, 3.0 - 2.0 * x)
+    assert fit.slope == pytest.approx(-2.0) and fit.intercept == pytest.approx(3.0)
+    pl = stats.power_law_fit(x, 5 * x**1.75)
+    assert pl.slope == pytest.approx(1.75) and np.exp(pl.intercept) == pytest.approx(5.0)
+
+
+def test_largest_principal_component():
+    rng = np.random.default_rng(3)
+    direction = np.ones(50) / np.sqrt(50)
+    data = rng.normal(size=(20_000, 50)) + np.outer(rng.normal(scale=3.0, size=20_000), direction)
+    # True covariance I + 9 u u^T: largest eigenvalue 10, sampling error ~ 10 sqrt(2/20000) ~ 0.1.
+    assert stats.largest_principal_component(data) == pytest.approx(10.0, abs=0.5)
+
+
+@pytest.mark.parametrize("bad", [[1.0, 2.0], [1.0, np.nan, 2, 3, 4], "abc", None, [[1, 2], [3, 4]]])
+def test_bad_series_rejected(bad):
+    with pytest.raises((ValueError, TypeError), match="x"):
+        stats.autocorrelation(bad)

@@ -1,0 +1,89 @@
+"""Bad input gets a clear ValueError/TypeError naming the parameter, never a crash or a hang."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emergence import ising
+
+FAST = settings(max_examples=60, deadline=None)
+not_an_int = st.one_of(st.floats(allow_nan=True), st.text(max_size=3), st.none(), st.booleans(),
+                       st.lists(st.integers(), max_size=2))
+not_positive_finite = st.one_of(st.floats(max_value=0.0), st.just(math.nan), st.just(math.inf), st.just(-math.inf))
+
+
+def raises_naming(name, call):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert name in str(info.value), f"message {info.value!r} does not name {name!r}"
+
+
+@FAST
+@given(L=not_an_int)
+def test_L_must_be_an_integer(L):
+    raises_naming("L", lambda: ising.simulate(L, 2.0, 1, seed=0))
+
+
+@FAST
+@given(L=st.one_of(st.integers(max_value=1), st.integers(min_value=4097, max_value=10**12)))
+def test_L_out_of_range(L):
+    raises_naming("L", lambda: ising.simulate(L, 2.0, 1, seed=0))
+
+
+@FAST
+@given(L=st.integers(min_value=1, max_value=200).map(lambda k: 2 * k + 1))
+def test_odd_L_rejected_for_checkerboard(L):
+    raises_naming("L", lambda: ising.simulate(L, 2.0, 1, seed=0))
+
+
+@FAST
+@given(T=not_positive_finite)
+def test_T_must_be_positive_and_finite(T):
+    raises_naming("T", lambda: ising.simulate(8, T, 1, seed=0))
+
+
+@FAST
+@given(T=st.one_of(st.text(max_size=3), st.none(), st.complex_numbers()))
+def test_T_must_be_real(T):
+    raises_naming("T", lambda: ising.simulate(8, T, 1, seed=0))
+
+
+@FAST
+@given(sweeps=st.one_of(st.integers(max_value=-1), st.floats(), st.text(max_size=2)))
+def test_sweeps_must_be_non_negative_integer(sweeps):
+    raises_naming("sweeps", lambda: ising.simulate(8, 2.0, sweeps, seed=0))
+
+
+@FAST
+@given(seed=st.one_of(st.integers(max_value=-1), st.integers(min_value=2**63), st.floats(), st.text(max_size=2)))
+def test_seed_validated(seed):
+    raises_naming("seed", lambda: ising.simulate(8, 2.0, 1, seed=seed))
+
+
+def test_work_that_would_take_minutes_is_refused_at_once():
+    raises_naming("sweeps", lambda: ising.simulate(4096, 2.0, 1_000_000, seed=0))
+    raises_naming("n", lambda: ising.sample_configurations(4096, 2.0, 10**6, seed=0))
+
+
+def test_other_arguments():
+    raises_naming("method", lambda: ising.simulate(8, 2.0, 1, method="glauber"))
+    raises_naming("h", lambda: ising.simulate(8, 2.0, 1, method="wolff", h=0.1))
+    raises_naming("h", lambda: ising.simulate(8, 2.0, 1, h=math.nan))
+    raises_naming("burn_in", lambda: ising.simulate(8, 2.0, 1, burn_in=-1))
+    raises_naming("spins", lambda: ising.simulate(8, 2.0, 1, spins=np.zeros((8, 8))))
+    raises_naming("spins", lambda: ising.simulate(8, 2.0, 1, spins=np.ones((6, 6))))
+    raises_naming("T", lambda: ising.simulate(8, [2.0, 1.0], 3))
+    raises_naming("b", lambda: ising.block_spin(np.ones((8, 8)), 3))
+    raises_naming("b", lambda: ising.block_spin(np.ones((8, 8)), 1))
+    raises_naming("L", lambda: ising.exact_thermodynamics(5, 2.0))
+    raises_naming("T", lambda: ising.onsager_energy(-1.0))
+    raises_naming("T", lambda: ising.onsager_magnetization(np.nan))
+    raises_naming("m", lambda: ising.binder_cumulant(np.zeros(10)))
+    raises_naming("n", lambda: ising.sample_configurations(8, 2.0, 0))
+
+
+def test_wolff_accepts_odd_L():
+    assert ising.simulate(9, 2.0, 3, method="wolff", seed=0).spins.shape == (9, 9)
