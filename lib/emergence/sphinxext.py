@@ -6,6 +6,8 @@ Listed in ``_config.yml`` under ``sphinx.extra_extensions``. It
   started by myst-nb inherit it and explorers render as static Bokeh pages;
 * copies BokehJS from the installed ``bokeh`` (so versions always match) into
   ``_static/vendor/`` and loads it only on pages that hold an explorer;
+* removes the duplicate sphinx-thebe configuration script that Jupyter Book 1
+  emits (a console error);
 * serves MathJax 3 from ``_static/vendor/mathjax`` (files shipped by the
   ``sphinx-mathjax-offline`` wheel) instead of a CDN;
 * clears the notebook execution cache whenever the library's source changes,
@@ -62,8 +64,11 @@ def _on_config_inited(app, config):
     cache = Path(app.confdir) / cache if not os.path.isabs(cache) else Path(cache)
     stamp = cache.parent / ".emergence-library-fingerprint"
     fingerprint = library_fingerprint()
-    if cache.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
-        shutil.rmtree(cache)
+    if not stamp.exists() or stamp.read_text() != fingerprint:
+        # A changed library invalidates executed outputs: drop the execution
+        # cache and the saved environment, so every notebook is read and run again.
+        shutil.rmtree(cache, ignore_errors=True)
+        (Path(app.doctreedir) / "environment.pickle").unlink(missing_ok=True)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(fingerprint)
 
@@ -81,14 +86,33 @@ def _on_builder_inited(app):
 
 
 def _on_html_page_context(app, pagename, templatename, context, doctree):
-    if EXPLORER_MARKER in context.get("body", ""):
-        for name in BOKEH_FILES:
-            app.add_js_file(f"{VENDOR}/bokeh-{app.emergence_bokeh_version}/{name}", priority=200)
+    body = context.get("body", "")
+    if EXPLORER_MARKER in body:
+        # Load BokehJS at the top of the body, only on pages with an explorer;
+        # the explorers' own scripts below then find it already loaded.
+        tags = "".join(
+            f'<script src="{context["pathto"](f"_static/{VENDOR}/bokeh-{app.emergence_bokeh_version}/{name}", 1)}">'
+            "</script>"
+            for name in BOKEH_FILES
+        )
+        context["body"] = tags + body
+    # sphinx-thebe registers its inline configuration script once per build
+    # environment update, and Jupyter Book 1 can end up with two copies; the
+    # second `const` declaration is a console error. Keep the first of each.
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        key = attributes.get("body") or (str(script), tuple(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    if "script_files" in context:
+        context["script_files"][:] = unique
 
 
 def setup(app):
     os.environ[MODE_VARIABLE] = "static"
     app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _on_builder_inited)
-    app.connect("html-page-context", _on_html_page_context)
+    app.connect("html-page-context", _on_html_page_context, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,56 @@
+"""Checks of the built book in _build/html (run after `make book`)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.build
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.I)
+
+
+def pages():
+    if not (HTML / "index.html").exists():
+        pytest.fail("_build/html is missing: run `make book` first (make test does)")
+    return sorted(p for p in HTML.rglob("*.html") if not {"_static", "_sources"} & set(p.relative_to(HTML).parts))
+
+
+def test_every_toc_page_was_built():
+    for name in ("intro.html", "chapters/ising.html", "appendix/library.html"):
+        assert (HTML / name).exists(), name
+
+
+def test_no_page_loads_anything_from_the_internet():
+    for page in pages():
+        text = page.read_text(encoding="utf-8")
+        assert not EXTERNAL.findall(text), f"{page.relative_to(HTML)} loads an external resource"
+        assert "cdn.bokeh.org" not in text and "cdn.jsdelivr" not in text
+
+
+def test_vendored_scripts_exist():
+    for page in pages():
+        text = page.read_text(encoding="utf-8")
+        for src in re.findall(r'<script[^>]+src="([^"?]+)', text):
+            assert (page.parent / src).resolve().exists(), f"{page.name}: missing {src}"
+
+
+def test_chapter_has_static_explorers_and_no_frozen_widgets():
+    text = (HTML / "chapters" / "ising.html").read_text(encoding="utf-8")
+    assert text.count('class="emergence-explorer"') >= 3
+    assert "application/vnd.jupyter.widget-view+json" not in text
+    assert len(text.encode()) < 3 * 3_000_000
+
+
+def test_exercise_solutions_were_executed():
+    text = (HTML / "chapters" / "ising.html").read_text(encoding="utf-8")
+    assert text.count('class="solution') >= 4
+    assert "exact 1/8 = 0.125" in text  # printed by an executed solution cell
+
+
+def test_api_reference_generated():
+    text = (HTML / "appendix" / "library.html").read_text(encoding="utf-8")
+    for name in ("emergence.ising.simulate", "emergence.ising.onsager_energy", "emergence.explore.Explorer"):
+        assert name in text
