@@ -1,0 +1,119 @@
+"""`make bench`: kernel speed against numpy references, explorer latency, chapter time.
+
+Every comparison is measured side by side in one run, alternating the two
+implementations, and reported as a ratio, because these machines are noisy.
+Timings are never pass/fail tests.
+"""
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from references import numpy_checkerboard_sweeps  # noqa: E402
+
+from emergence import explore, ising  # noqa: E402
+from emergence.warmup import warm_up  # noqa: E402
+
+
+def best_of(fn, repeats=5):
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def metropolis_table():
+    print("\nMetropolis, ns per attempted spin update at T = T_c (best of 5, alternating)")
+    print(f"{'L':>6} {'numba':>10} {'numpy':>10} {'speed-up':>10}")
+    rng = np.random.default_rng(0)
+    for L in (64, 256, 1024):
+        n_numba = max(4, 4_000_000 // L**2)
+        n_numpy = max(1, 400_000 // L**2)
+        spins = np.where(rng.random((L, L)) < 0.5, 1, -1).astype(np.int8)
+        t_numba, t_numpy = [], []
+        for _ in range(5):
+            t = time.perf_counter()
+            ising.simulate(L, ising.T_C, n_numba, seed=1, spins=spins)
+            t_numba.append((time.perf_counter() - t) / (n_numba * L * L))
+            t = time.perf_counter()
+            numpy_checkerboard_sweeps(spins.copy(), ising.T_C, n_numpy, rng)
+            t_numpy.append((time.perf_counter() - t) / (n_numpy * L * L))
+        a, b = min(t_numba) * 1e9, min(t_numpy) * 1e9
+        print(f"{L:>6} {a:>10.2f} {b:>10.2f} {b / a:>9.1f}x")
+
+
+def wolff_table():
+    print("\nWolff at T_c: flipped spins per second, and cost per flipped spin vs a Metropolis update")
+    print(f"{'L':>6} {'Mflips/s':>10} {'ns/flip':>10} {'<|C|>/N':>10}")
+    for L in (64, 256):
+        steps = max(20, 2_000_000 // L**2)
+        t = time.perf_counter()
+        run = ising.simulate(L, ising.T_C, steps, method="wolff", seed=2)
+        dt = time.perf_counter() - t
+        print(f"{L:>6} {run.flips.sum() / dt / 1e6:>10.1f} {dt / run.flips.sum() * 1e9:>10.2f} "
+              f"{run.mean_cluster_size / L**2:>10.3f}")
+
+
+def run_chapter(path):
+    """Execute a chapter's code (jupytext) and return (seconds, explorers declared)."""
+    import jupytext
+    import matplotlib
+
+    matplotlib.use("Agg")
+    declared = []
+    original = explore.Explorer.__init__
+
+    def recording_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        declared.append(self)
+
+    explore.Explorer.__init__ = recording_init
+    try:
+        notebook = jupytext.read(path)
+        code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+        t = time.perf_counter()
+        exec(compile(code, str(path), "exec"), {"__name__": "__chapter__"})
+        seconds = time.perf_counter() - t
+    finally:
+        explore.Explorer.__init__ = original
+    return seconds, declared
+
+
+def explorer_latency(explorers, updates=30):
+    print("\nLive explorer update latency (compute + redraw), ms; budget p95 < 100 ms")
+    print(f"{'explorer':<48} {'p50':>8} {'p95':>8}")
+    for ex in explorers:
+        live = ex.live()
+        combos = list(ex.grid())
+        times = []
+        for i in range(updates):
+            params = combos[(i * 7) % len(combos)]
+            t = time.perf_counter()
+            live.update(**params)
+            times.append((time.perf_counter() - t) * 1e3)
+        p95 = statistics.quantiles(times, n=20)[-1]
+        print(f"{ex.title[:48]:<48} {statistics.median(times):>8.1f} {p95:>8.1f}")
+
+
+def main():
+    warm_up()
+    metropolis_table()
+    wolff_table()
+    print("\nChapter execution (plain Python, kernels already compiled)")
+    for path in sorted((ROOT / "chapters").glob("*.md")):
+        seconds, explorers = run_chapter(path)
+        print(f"  {path.name}: {seconds:.1f} s (budget 60 s)")
+        explorer_latency(explorers)
+
+
+if __name__ == "__main__":
+    main()
