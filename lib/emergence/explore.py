@@ -193,10 +193,16 @@ class LiveExplorer:
 
     ``update(**changes)`` is the handler the widgets call; tests call it
     directly. ``data`` holds the last computed dict and ``png`` the last image.
+
+    Redrawing a whole matplotlib figure costs 50-100 ms on a small machine, so
+    the axes, ticks and labels are drawn once and cached; an update redraws only
+    the data artists on top of the cached background (blitting), unless the
+    axis limits had to change.
     """
 
     def __init__(self, explorer):
         import ipywidgets as w
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.explorer = explorer
@@ -206,22 +212,31 @@ class LiveExplorer:
             if isinstance(p, Slider):
                 ctl = w.SelectionSlider(options=p.options, value=p.default, description=p.label or p.name,
                                         continuous_update=explorer.continuous_update,
-                                        style={"description_width": "initial"})
+                                        style={"description_width": "initial"},
+                                        layout=w.Layout(width="420px"))
             else:
                 ctl = w.ToggleButtons(options=list(p.options), value=p.default, description=p.label or p.name,
                                       style={"description_width": "initial", "button_width": "auto"})
             ctl.observe(self._on_change(p.name), names="value")
             self.controls[p.name] = ctl
-        plots = [pn for pn in explorer.panels if not isinstance(pn, Readout)]
-        self.figure = Figure(figsize=(4.2 * len(plots), 3.4), dpi=80, layout="constrained")
-        self.axes = self.figure.subplots(1, len(plots), squeeze=False)[0]
+        self.plots = [pn for pn in explorer.panels if not isinstance(pn, Readout)]
+        self.figure = Figure(figsize=(4.2 * len(self.plots), 3.4), dpi=80, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.axes = self.figure.subplots(1, len(self.plots), squeeze=False)[0]
         self.data = explorer.compute(**self.values)
-        self.artists = [_draw_matplotlib(ax, pn, self.data) for ax, pn in zip(self.axes, plots)]
+        self.artists = [_draw_matplotlib(ax, pn, self.data) for ax, pn in zip(self.axes, self.plots)]
+        for artist in self._data_artists():
+            artist.set_animated(True)
         self.readouts = [w.HTML() for pn in explorer.panels if isinstance(pn, Readout)]
         self.image = w.Image(format="png")
+        self._background = None
         self._render()
         header = [w.HTML(f"<b>{explorer.title}</b>")] if explorer.title else []
         self.widget = w.VBox(header + list(self.controls.values()) + [self.image] + self.readouts)
+
+    def _data_artists(self):
+        for artist in self.artists:
+            yield from (artist if isinstance(artist, list) else [artist])
 
     def _on_change(self, name):
         def handler(change):
@@ -233,14 +248,27 @@ class LiveExplorer:
         """Recompute with the changed parameters and redraw."""
         self.values = {**self.values, **changes}
         self.data = self.explorer.compute(**self.values)
-        plots = [pn for pn in self.explorer.panels if not isinstance(pn, Readout)]
-        for ax, pn, artist in zip(self.axes, plots, self.artists):
+        limits = [(ax.get_xlim(), ax.get_ylim()) for ax in self.axes]
+        for ax, pn, artist in zip(self.axes, self.plots, self.artists):
             _update_matplotlib(ax, pn, artist, self.data)
+        if [(ax.get_xlim(), ax.get_ylim()) for ax in self.axes] != limits:
+            self._background = None
         self._render()
 
     def _render(self):
+        from PIL import Image as PILImage
+
+        if self._background is None:
+            self.canvas.draw()  # everything but the animated data artists
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self._background)
+        for ax, artist in zip(self.axes, self.artists):
+            for a in artist if isinstance(artist, list) else [artist]:
+                ax.draw_artist(a)
         buf = io.BytesIO()
-        self.figure.savefig(buf, format="png")
+        rgba = np.asarray(self.canvas.buffer_rgba())
+        PILImage.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
         self.png = buf.getvalue()
         self.image.value = self.png
         texts = [self.data[pn.key] for pn in self.explorer.panels if isinstance(pn, Readout)]
@@ -279,7 +307,10 @@ def _update_matplotlib(ax, panel, artist, data):
     if isinstance(panel, Image):
         img = np.asarray(data[panel.key])
         artist.set_data(img)
-        artist.set_extent((-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
+        if img.shape != artist.get_array().shape or artist.get_extent()[1] != img.shape[1] - 0.5:
+            artist.set_extent((-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
+            ax.set_xlim(-0.5, img.shape[1] - 0.5)
+            ax.set_ylim(img.shape[0] - 0.5, -0.5)
         return
     for line, key in zip(artist, panel.ys.values()):
         line.set_data(data[panel.x], data[key])

@@ -1,0 +1,83 @@
+"""The chapter's live explorers in a real JupyterLab, driven by headless Chromium:
+run every cell, move a slider, and check that the figure is recomputed."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab")
+    subprocess.run([sys.executable, "-m", "jupytext", "--to", "ipynb", "-o", str(work / "ising.ipynb"),
+                    str(ROOT / "chapters" / "ising.md")], check=True, capture_output=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "EMERGENCE_EXPLORER"}
+    env["JUPYTER_CONFIG_DIR"] = str(work / "config")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--ServerApp.root_dir={work}", "--IdentityProvider.token=", "--ServerApp.password=",
+         "--LabApp.expose_app_in_browser=True", "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("JupyterLab did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_live_explorers_recompute_in_jupyterlab(lab):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                    "--disable-background-networking", "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", None)
+                   or r.request.url.startswith(("data:", "blob:")) else r.abort())
+        page.goto(f"{lab}/lab/tree/ising.ipynb")
+        page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
+        page.wait_for_timeout(2000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        # Three explorers, each a widget box holding the figure as an image.
+        page.wait_for_function("document.querySelectorAll('.widget-vbox img').length >= 3", timeout=240_000)
+        image = page.locator(".widget-vbox img").first
+        image.scroll_into_view_if_needed()
+        before = image.get_attribute("src")
+        handle = page.locator(".widget-vbox").first.locator(".noUi-handle").first
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("(b) => document.querySelector('.widget-vbox img').getAttribute('src') !== b",
+                               arg=before, timeout=30_000)
+        page.screenshot(path=str(ROOT / "_build" / "jupyterlab-live.png"))
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+        assert not tracebacks, tracebacks
+        browser.close()
