@@ -19,7 +19,7 @@ venv: $(STAMP)
 
 ## make book: build the whole book strictly (warnings and notebook errors fail) into _build/html
 book: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
 ## make test: library tests, the strict book build, then tests of the built pages in Chromium
 test: $(STAMP)

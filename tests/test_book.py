@@ -44,6 +44,12 @@ def test_chapter_has_static_explorers_and_no_frozen_widgets():
     assert len(text.encode()) < 3 * 3_000_000
 
 
+def test_chapter_figures_were_rendered():
+    text = (HTML / "chapters" / "ising.html").read_text(encoding="utf-8")
+    # Matplotlib figures are embedded as PNG images; the chapter has at least eight.
+    assert len(re.findall(r'<img[^>]+src="[^"]+\.png"', text)) >= 8
+
+
 def test_exercise_solutions_were_executed():
     text = (HTML / "chapters" / "ising.html").read_text(encoding="utf-8")
     assert text.count('class="solution') >= 4

@@ -154,3 +154,39 @@ def test_sample_configurations_are_equilibrium():
     m1, e1 = stats.mean_and_error(e)
     m2, e2 = stats.mean_and_error(exact_like)
     assert abs(m1 - m2) < Z * np.hypot(e1, e2)
+
+
+@pytest.mark.parametrize("L", [2, 3, 4])
+@pytest.mark.parametrize("T", [0.8, 2.0, ising.T_C, 3.0, 6.0])
+def test_kaufman_matches_enumeration(L, T):
+    E, M, g = ising.density_of_states(L)
+    exact = np.log(np.sum(g * np.exp(-E / T)))
+    assert ising.kaufman_log_partition(L, T) == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize("T", [1.5, ising.T_C, 3.5])
+def test_kaufman_derivatives_match_enumeration(T):
+    exact = ising.exact_thermodynamics(4, T)
+    assert ising.kaufman_energy(4, T) == pytest.approx(exact.energy[0], rel=1e-8)
+    assert ising.kaufman_specific_heat(4, T) == pytest.approx(exact.specific_heat[0], rel=1e-5)
+
+
+def test_kaufman_specific_heat_grows_like_log_L_at_tc():
+    # Ferdinand-Fisher: c_L(T_C) = (8 K_C^2 / pi) ln L + const + O(ln L / L).
+    c = [ising.kaufman_specific_heat(L, ising.T_C) for L in (256, 512)]
+    assert (c[1] - c[0]) / np.log(2) == pytest.approx(8 / (np.pi * ising.T_C**2), rel=0.01)
+
+
+def test_kaufman_energy_tends_to_onsager():
+    for T in (1.8, 3.0):
+        assert ising.kaufman_energy(256, T) == pytest.approx(ising.onsager_energy(T), abs=1e-7)
+    # At T_C the finite-size correction is of order 1/L.
+    gaps = [abs(ising.kaufman_energy(L, ising.T_C) + np.sqrt(2)) for L in (16, 32, 64)]
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[1] / gaps[2] == pytest.approx(2.0, rel=0.1)
+
+
+@pytest.mark.parametrize("L", [16, 48])
+def test_energy_at_tc_matches_kaufman(L):
+    run = ising.simulate(L, ising.T_C, 20_000, method="wolff", burn_in=200, seed=19 + L)
+    e, err = stats.mean_and_error(run.energy)
+    assert abs(e - ising.kaufman_energy(L, ising.T_C)) < Z * err

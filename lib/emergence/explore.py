@@ -366,6 +366,8 @@ def _static_html(explorer):
         ColumnDataSource,
         CustomJS,
         Div,
+        Legend,
+        LegendItem,
         LinearColorMapper,
         RadioButtonGroup,
     )
@@ -384,8 +386,8 @@ def _static_html(explorer):
     for pn, src in zip(plots, sources):
         if isinstance(pn, Image):
             shape = np.asarray(frames[default_index][1][pn.key]).shape
-            fig = figure(width=300, height=300, title=pn.title, x_range=(0, shape[1]), y_range=(0, shape[0]),
-                         tools="", toolbar_location=None, match_aspect=True)
+            fig = figure(frame_width=260, frame_height=260, title=pn.title, x_range=(0, shape[1]),
+                         y_range=(0, shape[0]), tools="", toolbar_location=None)
             palette = list(SPIN_COLORS) if pn.kind == "spins" else "Viridis256"
             mapper = LinearColorMapper(palette=palette, low=pn.vmin, high=pn.vmax)
             fig.image(image="image", x=0, y=0, dw="dw", dh="dh", source=src, color_mapper=mapper)
@@ -397,17 +399,18 @@ def _static_html(explorer):
                 kwargs["y_range"] = pn.ylim
             if pn.xlim:
                 kwargs["x_range"] = pn.xlim
-            fig = figure(width=380, height=300, title=pn.title, x_axis_label=pn.xlabel, y_axis_label=pn.ylabel,
-                         tools="pan,wheel_zoom,reset", x_axis_type="log" if pn.log_x else "linear", **kwargs)
+            fig = figure(frame_width=300, frame_height=240, title=pn.title, x_axis_label=pn.xlabel,
+                         y_axis_label=pn.ylabel, tools="pan,wheel_zoom,reset", toolbar_location="above",
+                         x_axis_type="log" if pn.log_x else "linear", **kwargs)
+            items = []
             for i, label in enumerate(pn.ys):
                 dash = pn.styles.get(label, "solid")
-                fig.line("x", f"y{i}", source=src, color=PALETTE[i % len(PALETTE)], line_width=2,
-                         line_dash=dash, legend_label=label)
-            if len(pn.ys) > 1:
-                fig.legend.location = "top_right"
-                fig.legend.click_policy = "hide"
-            else:
-                fig.legend.visible = False
+                glyph = fig.line("x", f"y{i}", source=src, color=PALETTE[i % len(PALETTE)], line_width=2,
+                                 line_dash=dash)
+                items.append(LegendItem(label=label, renderers=[glyph]))
+            if len(items) > 1:
+                # Outside the frame, so that the legend never hides data.
+                fig.add_layout(Legend(items=items, click_policy="hide", label_text_font_size="9pt"), "right")
         figures.append(fig)
 
     controls, kinds, grids = [], [], []

@@ -155,13 +155,17 @@ def power_law_fit(x, y, sigma=None):
     return linear_fit(np.log(x), np.log(y), s)
 
 
-def largest_principal_component(samples):
+def largest_principal_component(samples, *, chunk=4096):
     """Largest eigenvalue of the sample covariance matrix of a data set.
 
     Parameters
     ----------
     samples : array_like, shape (n_samples, n_features)
         One sample (for example a flattened image) per row; at least 2 rows.
+        Integer arrays (e.g. int8 images) are converted to float in chunks,
+        so large sets of small-integer images need little memory.
+    chunk : int
+        Rows converted at a time.
 
     Returns
     -------
@@ -170,13 +174,21 @@ def largest_principal_component(samples):
     """
     from scipy.linalg import eigh
 
-    x = check_real_array("samples", samples, ndim=2)
-    if x.shape[0] < 2:
-        raise ValueError(f"samples must have at least 2 rows, got {x.shape[0]}")
-    x = x - x.mean(axis=0)
-    if x.shape[0] < x.shape[1]:
-        gram = x @ x.T  # same non-zero spectrum, smaller matrix
-    else:
-        gram = x.T @ x
-    top = eigh(gram, eigvals_only=True, subset_by_index=[gram.shape[0] - 1, gram.shape[0] - 1])[0]
-    return float(top / (x.shape[0] - 1))
+    x = np.asarray(samples)
+    if x.dtype == object or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+        raise TypeError(f"samples must be a real numeric array, got dtype {x.dtype}")
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
+        raise ValueError(f"samples must have shape (n_samples >= 2, n_features >= 1), got {x.shape}")
+    chunk = check_int("chunk", chunk, low=1)
+    n, d = x.shape
+    total = np.zeros(d)
+    gram = np.zeros((d, d))
+    for start in range(0, n, chunk):
+        block = x[start:start + chunk].astype(np.float64)
+        if not np.all(np.isfinite(block)):
+            raise ValueError("samples must contain only finite values")
+        total += block.sum(axis=0)
+        gram += block.T @ block
+    mean = total / n
+    cov = (gram - n * np.outer(mean, mean)) / (n - 1)
+    return float(eigh(cov, eigvals_only=True, subset_by_index=[d - 1, d - 1])[0])
