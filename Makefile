@@ -34,9 +34,8 @@ bench: $(STAMP)
 
 ## make lab: JupyterLab on the chapters (MyST files open as notebooks)
 lab: $(STAMP)
-	$(BIN)/python -m emergence.warmup
-	$(BIN)/jupyter lab chapters/ --LabApp.default_url=/lab/tree/ising.md \
-	  --ServerApp.contents_manager_class=jupytext.TextFileContentsManager
+	PATH=$(abspath $(BIN)):$$PATH bash postBuild
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/chapters/ising.md
 
 clean:
 	rm -rf _build $(VENV) .pytest_cache .hypothesis

@@ -31,24 +31,53 @@ def best_of(fn, repeats=5):
     return min(times)
 
 
+def compile_c_reference():
+    """Compile benchmarks/c/metropolis.c with gcc -O3 -march=native; None without gcc."""
+    import ctypes
+    import shutil
+    import subprocess
+    import tempfile
+
+    if not shutil.which("gcc"):
+        return None
+    out = Path(tempfile.mkdtemp()) / "libmetropolis.so"
+    subprocess.run(["gcc", "-O3", "-march=native", "-shared", "-fPIC", "-o", str(out),
+                    str(HERE / "c" / "metropolis.c"), "-lm"], check=True)
+    lib = ctypes.CDLL(str(out))
+    lib.sweeps.restype = ctypes.c_long
+    lib.sweeps.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_int, ctypes.c_void_p]
+    return lib
+
+
 def metropolis_table():
-    print("\nMetropolis, ns per attempted spin update at T = T_c (best of 5, alternating)")
-    print(f"{'L':>6} {'numba':>10} {'numpy':>10} {'speed-up':>10}")
+    from emergence.random import kernel_state
+
+    c_lib = compile_c_reference()
+    print("\nMetropolis, ns per attempted spin update at T = T_c (best of 5, the three run alternately)")
+    print(f"{'L':>6} {'numba':>8} {'C -O3':>8} {'numpy':>8} {'numpy/numba':>12} {'C/numba':>8}")
     rng = np.random.default_rng(0)
     for L in (64, 256, 1024):
-        n_numba = max(4, 4_000_000 // L**2)
+        n_fast = max(4, 4_000_000 // L**2)
         n_numpy = max(1, 400_000 // L**2)
         spins = np.where(rng.random((L, L)) < 0.5, 1, -1).astype(np.int8)
-        t_numba, t_numpy = [], []
+        t_numba, t_numpy, t_c = [], [], []
         for _ in range(5):
             t = time.perf_counter()
-            ising.simulate(L, ising.T_C, n_numba, seed=1, spins=spins)
-            t_numba.append((time.perf_counter() - t) / (n_numba * L * L))
+            ising.simulate(L, ising.T_C, n_fast, seed=1, spins=spins)
+            t_numba.append((time.perf_counter() - t) / (n_fast * L * L))
             t = time.perf_counter()
             numpy_checkerboard_sweeps(spins.copy(), ising.T_C, n_numpy, rng)
             t_numpy.append((time.perf_counter() - t) / (n_numpy * L * L))
+            if c_lib is not None:
+                work, state = spins.copy(), kernel_state(1)
+                t = time.perf_counter()
+                c_lib.sweeps(work.ctypes.data, L, 1.0 / ising.T_C, n_fast, state.ctypes.data)
+                t_c.append((time.perf_counter() - t) / (n_fast * L * L))
         a, b = min(t_numba) * 1e9, min(t_numpy) * 1e9
-        print(f"{L:>6} {a:>10.2f} {b:>10.2f} {b / a:>9.1f}x")
+        c = min(t_c) * 1e9 if t_c else float("nan")
+        print(f"{L:>6} {a:>8.2f} {c:>8.2f} {b:>8.2f} {b / a:>11.1f}x {c / a:>7.2f}x")
+    if c_lib is None:
+        print("  (gcc not found: C column skipped)")
 
 
 def wolff_table():

@@ -30,14 +30,17 @@ def free_port():
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
-    subprocess.run([sys.executable, "-m", "jupytext", "--to", "ipynb", "-o", str(work / "ising.ipynb"),
-                    str(ROOT / "chapters" / "ising.md")], check=True, capture_output=True)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "EMERGENCE_EXPLORER"}
     env["JUPYTER_CONFIG_DIR"] = str(work / "config")
+    # The same set-up as Binder and `make lab`: postBuild makes .md files open as notebooks.
+    env["LAB_SETTINGS_DIR"] = str(work / "settings")
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    subprocess.run(["bash", str(ROOT / "postBuild")], check=True, env=env, capture_output=True)
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.root_dir={work}", "--IdentityProvider.token=", "--ServerApp.password=",
+         f"--ServerApp.root_dir={ROOT}", f"--LabApp.app_settings_dir={work / 'settings'}",
+         "--IdentityProvider.token=", "--ServerApp.password=",
          "--LabApp.expose_app_in_browser=True", "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -62,7 +65,7 @@ def test_live_explorers_recompute_in_jupyterlab(lab):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", None)
                    or r.request.url.startswith(("data:", "blob:")) else r.abort())
-        page.goto(f"{lab}/lab/tree/ising.ipynb")
+        page.goto(f"{lab}/lab/tree/chapters/ising.md")  # the MyST file itself, opened as a notebook
         page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
         page.wait_for_timeout(2000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")

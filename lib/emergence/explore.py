@@ -299,7 +299,7 @@ def _draw_matplotlib(ax, panel, data):
     if panel.xlim:
         ax.set_xlim(*panel.xlim)
     if len(lines) > 1:
-        ax.legend(loc="best")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never hides data
     return lines
 
 
