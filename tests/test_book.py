@@ -27,7 +27,8 @@ def test_no_page_loads_anything_from_the_internet():
     for page in pages():
         text = page.read_text(encoding="utf-8")
         assert not EXTERNAL.findall(text), f"{page.relative_to(HTML)} loads an external resource"
-        assert "cdn.bokeh.org" not in text and "cdn.jsdelivr" not in text
+        for cdn in ("cdn.bokeh.org", "cdn.jsdelivr", "unpkg.com", "cdnjs.cloudflare.com"):
+            assert cdn not in text, f"{page.relative_to(HTML)} names {cdn}"
 
 
 def test_vendored_scripts_exist():

@@ -6,8 +6,8 @@ Listed in ``_config.yml`` under ``sphinx.extra_extensions``. It
   started by myst-nb inherit it and explorers render as static Bokeh pages;
 * copies BokehJS from the installed ``bokeh`` (so versions always match) into
   ``_static/vendor/`` and loads it only on pages that hold an explorer;
-* removes the duplicate sphinx-thebe configuration script that Jupyter Book 1
-  emits (a console error);
+* removes sphinx-thebe's scripts, which Jupyter Book 1 always adds: they name
+  a CDN, and the book runs code live only in Jupyter or Binder;
 * serves MathJax 3 from ``_static/vendor/mathjax`` (files shipped by the
   ``sphinx-mathjax-offline`` wheel) instead of a CDN;
 * clears the notebook execution cache whenever the library's source changes,
@@ -96,18 +96,15 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
             for name in BOKEH_FILES
         )
         context["body"] = tags + body
-    # sphinx-thebe registers its inline configuration script once per build
-    # environment update, and Jupyter Book 1 can end up with two copies; the
-    # second `const` declaration is a console error. Keep the first of each.
-    seen, unique = set(), []
-    for script in context.get("script_files", []):
-        attributes = getattr(script, "attributes", {})
-        key = attributes.get("body") or (str(script), tuple(sorted(attributes.items())))
-        if key not in seen:
-            seen.add(key)
-            unique.append(script)
+    # Jupyter Book 1 always loads sphinx-thebe, whose inline configuration names
+    # a CDN (and is emitted twice, a console error). This book runs code live
+    # only in Jupyter or Binder, never through thebe, so drop both scripts.
     if "script_files" in context:
-        context["script_files"][:] = unique
+        context["script_files"][:] = [
+            js for js in context["script_files"]
+            if "THEBE_JS_URL" not in getattr(js, "attributes", {}).get("body", "")
+            and not str(getattr(js, "filename", "") or "").endswith("sphinx-thebe.js")
+        ]
 
 
 def setup(app):
