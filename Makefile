@@ -23,6 +23,10 @@ book: $(STAMP)
 
 ## make test: library tests, the strict book build, then tests of the built pages in Chromium
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || printf '\n%s\n%s\n%s\n\n' \
+	  "!!!!!!!!!! Chromium not found: the browser tests of the built pages will be SKIPPED !!!!!!!!!!" \
+	  "!!!!!!!!!! Install it with: sudo apt-get install -y chromium   (CI does, in .ci/run)  !!!!!!!!!!" \
+	  "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 	$(BIN)/python -m pytest -m "not build and not browser" -q
 	@start=$$(date +%s); $(MAKE) --no-print-directory book; \
 	  echo "book build took $$(( $$(date +%s) - start )) s"

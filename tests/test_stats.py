@@ -53,3 +53,10 @@ def test_largest_principal_component():
 def test_bad_series_rejected(bad):
     with pytest.raises((ValueError, TypeError), match="x"):
         stats.autocorrelation(bad)
+
+
+def test_principal_component_of_int8_images_in_chunks():
+    rng = np.random.default_rng(4)
+    images = np.where(rng.random((3000, 40)) < 0.5, 1, -1).astype(np.int8)
+    direct = np.linalg.eigvalsh(np.cov(images.astype(float), rowvar=False))[-1]
+    assert stats.largest_principal_component(images, chunk=700) == pytest.approx(direct, rel=1e-10)

@@ -386,7 +386,7 @@ def _static_html(explorer):
     for pn, src in zip(plots, sources):
         if isinstance(pn, Image):
             shape = np.asarray(frames[default_index][1][pn.key]).shape
-            fig = figure(frame_width=260, frame_height=260, title=pn.title, x_range=(0, shape[1]),
+            fig = figure(frame_width=240, frame_height=240, title=pn.title, x_range=(0, shape[1]),
                          y_range=(0, shape[0]), tools="", toolbar_location=None)
             palette = list(SPIN_COLORS) if pn.kind == "spins" else "Viridis256"
             mapper = LinearColorMapper(palette=palette, low=pn.vmin, high=pn.vmax)
@@ -399,7 +399,7 @@ def _static_html(explorer):
                 kwargs["y_range"] = pn.ylim
             if pn.xlim:
                 kwargs["x_range"] = pn.xlim
-            fig = figure(frame_width=300, frame_height=240, title=pn.title, x_axis_label=pn.xlabel,
+            fig = figure(frame_width=320, frame_height=240, title=pn.title, x_axis_label=pn.xlabel,
                          y_axis_label=pn.ylabel, tools="pan,wheel_zoom,reset", toolbar_location="above",
                          x_axis_type="log" if pn.log_x else "linear", **kwargs)
             items = []
@@ -409,8 +409,10 @@ def _static_html(explorer):
                                  line_dash=dash)
                 items.append(LegendItem(label=label, renderers=[glyph]))
             if len(items) > 1:
-                # Outside the frame, so that the legend never hides data.
-                fig.add_layout(Legend(items=items, click_policy="hide", label_text_font_size="9pt"), "right")
+                # Below the frame, so that the legend never hides data and the
+                # explorer stays within the page's text column.
+                fig.add_layout(Legend(items=items, click_policy="hide", label_text_font_size="9pt",
+                                      orientation="horizontal", ncols=2), "below")
         figures.append(fig)
 
     controls, kinds, grids = [], [], []

@@ -32,9 +32,9 @@ BOKEH_FILES = ("bokeh.min.js", "bokeh-widgets.min.js")
 EXPLORER_MARKER = 'class="emergence-explorer"'
 
 
-def library_fingerprint():
-    """SHA-256 of every Python source file of the ``emergence`` package."""
-    root = Path(__file__).parent
+def library_fingerprint(root=None):
+    """SHA-256 of every Python source file of the ``emergence`` package (or of ``root``)."""
+    root = Path(__file__).parent if root is None else Path(root)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
