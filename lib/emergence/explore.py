@@ -321,6 +321,8 @@ def _update_matplotlib(ax, panel, artist, data):
 # --------------------------------------------------------------------------
 # static: Bokeh with precomputed frames
 # --------------------------------------------------------------------------
+# Frames are stored in the order of Explorer.grid() (last parameter fastest):
+# the frame index is the mixed-radix number of the controls' grid indices.
 _SWAP_FRAME = """
 let k = 0;
 for (let p = 0; p < controls.length; p++) {
@@ -359,87 +361,81 @@ def _panel_columns(panel, data):
     return cols
 
 
+def _bokeh_panel(panel, source, default_data):
+    """The Bokeh figure of one panel, drawing from ``source``."""
+    from bokeh.models import Legend, LegendItem, LinearColorMapper
+    from bokeh.plotting import figure
+
+    if isinstance(panel, Image):
+        shape = np.asarray(default_data[panel.key]).shape
+        fig = figure(frame_width=240, frame_height=240, title=panel.title, x_range=(0, shape[1]),
+                     y_range=(0, shape[0]), tools="", toolbar_location=None)
+        palette = list(SPIN_COLORS) if panel.kind == "spins" else "Viridis256"
+        mapper = LinearColorMapper(palette=palette, low=panel.vmin, high=panel.vmax)
+        fig.image(image="image", x=0, y=0, dw="dw", dh="dh", source=source, color_mapper=mapper)
+        fig.axis.visible = False
+        fig.grid.visible = False
+        return fig
+    ranges = {}
+    if panel.ylim:
+        ranges["y_range"] = panel.ylim
+    if panel.xlim:
+        ranges["x_range"] = panel.xlim
+    fig = figure(frame_width=320, frame_height=240, title=panel.title, x_axis_label=panel.xlabel,
+                 y_axis_label=panel.ylabel, tools="pan,wheel_zoom,reset", toolbar_location="above",
+                 x_axis_type="log" if panel.log_x else "linear", **ranges)
+    items = []
+    for i, label in enumerate(panel.ys):
+        glyph = fig.line("x", f"y{i}", source=source, color=PALETTE[i % len(PALETTE)], line_width=2,
+                         line_dash=panel.styles.get(label, "solid"))
+        items.append(LegendItem(label=label, renderers=[glyph]))
+    if len(items) > 1:
+        # Below the frame, so that the legend never hides data and the explorer
+        # stays within the page's text column.
+        fig.add_layout(Legend(items=items, click_policy="hide", label_text_font_size="9pt",
+                              orientation="horizontal", ncols=2), "below")
+    return fig
+
+
+def _bokeh_control(param):
+    """(widget, kind, grid) for one parameter; the callback maps the widget to a grid index."""
+    from bokeh.models import RadioButtonGroup
+    from bokeh.models import Slider as BokehSlider
+
+    if isinstance(param, Slider):
+        widget = BokehSlider(start=param.values[0], end=param.values[-1], step=param.values[1] - param.values[0],
+                             value=param.default, title=param.label or param.name, width=300)
+        return widget, "slider", list(param.values)
+    widget = RadioButtonGroup(labels=[label for label, _ in param.options], active=param.values.index(param.default))
+    return widget, "choice", list(range(len(param.values)))
+
+
 def _static_html(explorer):
     from bokeh.embed import components
     from bokeh.layouts import column, row
-    from bokeh.models import (
-        ColumnDataSource,
-        CustomJS,
-        Div,
-        Legend,
-        LegendItem,
-        LinearColorMapper,
-        RadioButtonGroup,
-    )
-    from bokeh.models import Slider as BokehSlider
-    from bokeh.plotting import figure
+    from bokeh.models import ColumnDataSource, CustomJS, Div
 
     frames = explorer.static_frames()
     default_index = list(explorer.grid()).index(explorer.defaults)
+    default_data = frames[default_index][1]
     plots = [pn for pn in explorer.panels if not isinstance(pn, Readout)]
     readouts = [pn for pn in explorer.panels if isinstance(pn, Readout)]
     per_frame = [[_panel_columns(pn, data) for pn in plots] for _, data in frames]
     texts = [[str(data[pn.key]) for pn in readouts] for _, data in frames]
     sources = [ColumnDataSource(dict(cols)) for cols in per_frame[default_index]]
-
-    figures = []
-    for pn, src in zip(plots, sources):
-        if isinstance(pn, Image):
-            shape = np.asarray(frames[default_index][1][pn.key]).shape
-            fig = figure(frame_width=240, frame_height=240, title=pn.title, x_range=(0, shape[1]),
-                         y_range=(0, shape[0]), tools="", toolbar_location=None)
-            palette = list(SPIN_COLORS) if pn.kind == "spins" else "Viridis256"
-            mapper = LinearColorMapper(palette=palette, low=pn.vmin, high=pn.vmax)
-            fig.image(image="image", x=0, y=0, dw="dw", dh="dh", source=src, color_mapper=mapper)
-            fig.axis.visible = False
-            fig.grid.visible = False
-        else:
-            kwargs = {}
-            if pn.ylim:
-                kwargs["y_range"] = pn.ylim
-            if pn.xlim:
-                kwargs["x_range"] = pn.xlim
-            fig = figure(frame_width=320, frame_height=240, title=pn.title, x_axis_label=pn.xlabel,
-                         y_axis_label=pn.ylabel, tools="pan,wheel_zoom,reset", toolbar_location="above",
-                         x_axis_type="log" if pn.log_x else "linear", **kwargs)
-            items = []
-            for i, label in enumerate(pn.ys):
-                dash = pn.styles.get(label, "solid")
-                glyph = fig.line("x", f"y{i}", source=src, color=PALETTE[i % len(PALETTE)], line_width=2,
-                                 line_dash=dash)
-                items.append(LegendItem(label=label, renderers=[glyph]))
-            if len(items) > 1:
-                # Below the frame, so that the legend never hides data and the
-                # explorer stays within the page's text column.
-                fig.add_layout(Legend(items=items, click_policy="hide", label_text_font_size="9pt",
-                                      orientation="horizontal", ncols=2), "below")
-        figures.append(fig)
-
-    controls, kinds, grids = [], [], []
-    for p in explorer.params:
-        if isinstance(p, Slider):
-            step = p.values[1] - p.values[0]
-            ctl = BokehSlider(start=p.values[0], end=p.values[-1], step=step, value=p.default,
-                              title=p.label or p.name, width=300)
-            kinds.append("slider")
-        else:
-            ctl = RadioButtonGroup(labels=[label for label, _ in p.options], active=p.values.index(p.default))
-            kinds.append("choice")
-        grids.append([float(v) if isinstance(v, (int, float)) else i for i, v in enumerate(p.values)]
-                     if kinds[-1] == "choice" else list(p.values))
-        controls.append(ctl)
+    figures = [_bokeh_panel(pn, src, default_data) for pn, src in zip(plots, sources)]
+    controls, kinds, grids = zip(*(_bokeh_control(p) for p in explorer.params))
     divs = [Div(text=t) for t in texts[default_index]]
     callback = CustomJS(
-        args=dict(controls=controls, kinds=kinds, grids=grids, frames=per_frame, sources=sources,
-                  readouts=divs, texts=texts),
+        args=dict(controls=list(controls), kinds=list(kinds), grids=list(grids), frames=per_frame,
+                  sources=sources, readouts=divs, texts=texts),
         code=_SWAP_FRAME,
     )
     for ctl, kind in zip(controls, kinds):
         ctl.js_on_change("value" if kind == "slider" else "active", callback)
 
     header = [Div(text=f"<b>{explorer.title}</b>")] if explorer.title else []
-    layout = column(*header, *[c for c in controls], row(*figures), *divs)
-    script, div = components(layout)
+    script, div = components(column(*header, *controls, row(*figures), *divs))
     html = f'<div class="emergence-explorer">{div}{script}</div>'
     if len(html.encode()) > MAX_STATIC_BYTES:
         raise ValueError(
