@@ -39,7 +39,7 @@ bench: $(STAMP)
 ## make lab: JupyterLab on the chapters (MyST files open as notebooks)
 lab: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH bash postBuild
-	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/chapters/ising.md
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/chapters/ising.md $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build $(VENV) .pytest_cache .hypothesis

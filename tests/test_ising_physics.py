@@ -124,6 +124,15 @@ def test_binder_cumulant_limits():
     assert ising.binder_cumulant(np.array([0.9, -0.9, 0.9])) == pytest.approx(2 / 3)
 
 
+@pytest.mark.parametrize("L", [16, 32])
+def test_binder_cumulant_at_tc_is_universal(L):
+    # U_L(T_C) -> U* = 0.61069 (periodic square lattice); the correction at these
+    # sizes is below 0.002, well under the 4-sigma statistical tolerance plus that.
+    m = ising.simulate(L, ising.T_C, 40_000, method="wolff", burn_in=500, seed=L).magnetization
+    err = batch_error(m, ising.binder_cumulant)
+    assert abs(ising.binder_cumulant(m) - 0.61069) < Z * err + 0.002
+
+
 def test_binder_crossing_near_tc():
     # U_L(T) grows with L below T_C and shrinks above it.
     below = [ising.binder_cumulant(ising.simulate(L, 2.15, 6000, method="wolff", burn_in=200, seed=L).magnetization)
