@@ -87,3 +87,16 @@ def test_other_arguments():
 
 def test_wolff_accepts_odd_L():
     assert ising.simulate(9, 2.0, 3, method="wolff", seed=0).spins.shape == (9, 9)
+
+
+@pytest.mark.parametrize("T", [1e-3, 0.01, 0.1, 1.0, ising.T_C, 3.0, 1e3, 1e6])
+def test_exact_results_are_finite_over_the_whole_range(T):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or invalid-value warnings either
+        values = [ising.onsager_energy(T), ising.onsager_magnetization(T)]
+        if T != ising.T_C:
+            values.append(ising.onsager_specific_heat(T))
+    assert np.all(np.isfinite(values))
+    raises_naming("T", lambda: ising.onsager_energy(1e7))

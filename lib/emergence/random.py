@@ -38,6 +38,8 @@ def kernel_state(seed, stream=0):
 
     Different ``stream`` numbers give independent generators from one seed.
     """
+    seed = check_int("seed", seed, low=0, high=MAX_SEED)
+    stream = check_int("stream", stream, low=0)
     state = np.random.SeedSequence([seed, stream]).generate_state(4, dtype=np.uint64)
     if not state.any():  # the all-zero state is the generator's only fixed point
         state[0] = 1
