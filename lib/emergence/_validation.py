@@ -63,11 +63,11 @@ def check_real_array(name, value, *, ndim=None, low=None, high=None, low_open=Fa
         raise ValueError(f"{name} must not be empty")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite values")
-    if low is not None and (np.any(arr <= low) if low_open else np.any(arr < low)):
+    too_low = low is not None and (np.any(arr <= low) if low_open else np.any(arr < low))
+    too_high = high is not None and np.any(arr > high)
+    if too_low or too_high:
         bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must lie in {bracket}{low}, inf), got minimum {arr.min()}")
-    if high is not None and np.any(arr > high):
-        raise ValueError(f"{name} must lie in (-inf, {high}], got maximum {arr.max()}")
+        raise ValueError(f"{name} must lie in {bracket}{_lo(low)}, {_hi(high)}], got values from {arr.min()} to {arr.max()}")
     return arr
 
 
