@@ -285,7 +285,10 @@ def _draw_matplotlib(ax, panel, data):
         ax.set_yticks([])
         ax.grid(False)
         ax.set_title(panel.title)
-        return ax.imshow(data[panel.key], cmap=cmap, vmin=panel.vmin, vmax=panel.vmax, interpolation="nearest")
+        # A fixed unit extent keeps the axes unchanged when the array's shape
+        # changes (e.g. a size control), so updates can always be blitted.
+        return ax.imshow(data[panel.key], cmap=cmap, vmin=panel.vmin, vmax=panel.vmax, interpolation="nearest",
+                         extent=(0, 1, 1, 0))
     lines = []
     for i, (label, key) in enumerate(panel.ys.items()):
         style = {"dashed": "--", "dotted": ":"}.get(panel.styles.get(label), "-")
@@ -305,12 +308,7 @@ def _draw_matplotlib(ax, panel, data):
 
 def _update_matplotlib(ax, panel, artist, data):
     if isinstance(panel, Image):
-        img = np.asarray(data[panel.key])
-        artist.set_data(img)
-        if img.shape != artist.get_array().shape or artist.get_extent()[1] != img.shape[1] - 0.5:
-            artist.set_extent((-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
-            ax.set_xlim(-0.5, img.shape[1] - 0.5)
-            ax.set_ylim(img.shape[0] - 0.5, -0.5)
+        artist.set_data(np.asarray(data[panel.key]))
         return
     for line, key in zip(artist, panel.ys.values()):
         line.set_data(data[panel.x], data[key])
