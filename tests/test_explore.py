@@ -84,7 +84,6 @@ def test_live_update_recomputes_and_redraws():
 
 
 def test_mode_follows_environment(monkeypatch):
-    from IPython.core.interactiveshell import InteractiveShell
 
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))

@@ -7,7 +7,6 @@ costs about 1-2 ns. The top 53 bits of each output give a double in [0, 1).
 Seed the state with :func:`emergence.random.kernel_state`.
 """
 
-import numpy as np
 from numba import njit, uint64
 
 _S17 = uint64(17)
