@@ -22,15 +22,6 @@ from emergence import explore, ising  # noqa: E402
 from emergence.warmup import warm_up  # noqa: E402
 
 
-def best_of(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def compile_c_reference():
     """Compile benchmarks/c/metropolis.c with gcc -O3 -march=native; None without gcc."""
     import ctypes

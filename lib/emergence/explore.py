@@ -263,9 +263,8 @@ class LiveExplorer:
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         else:
             self.canvas.restore_region(self._background)
-        for ax, artist in zip(self.axes, self.artists):
-            for a in artist if isinstance(artist, list) else [artist]:
-                ax.draw_artist(a)
+        for artist in self._data_artists():
+            artist.axes.draw_artist(artist)
         buf = io.BytesIO()
         rgba = np.asarray(self.canvas.buffer_rgba())
         PILImage.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
@@ -277,18 +276,13 @@ class LiveExplorer:
 
 
 def _draw_matplotlib(ax, panel, data):
-    from .plotting import spin_cmap
+    from .plotting import show_image, spin_cmap
 
     if isinstance(panel, Image):
-        cmap = spin_cmap if panel.kind == "spins" else "viridis"
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-        ax.set_title(panel.title)
         # A fixed unit extent keeps the axes unchanged when the array's shape
         # changes (e.g. a size control), so updates can always be blitted.
-        return ax.imshow(data[panel.key], cmap=cmap, vmin=panel.vmin, vmax=panel.vmax, interpolation="nearest",
-                         extent=(0, 1, 1, 0))
+        return show_image(ax, data[panel.key], panel.title, cmap=spin_cmap if panel.kind == "spins" else "viridis",
+                          vmin=panel.vmin, vmax=panel.vmax, extent=(0, 1, 1, 0))
     lines = []
     for i, (label, key) in enumerate(panel.ys.items()):
         style = {"dashed": "--", "dotted": ":"}.get(panel.styles.get(label), "-")

@@ -139,7 +139,7 @@ def _wolff_cluster(spins, p_add, nxt, prv, stack, state):
                 stack[top] = a * L + b
                 top += 1
                 size += 1
-    return size, s0
+    return size
 
 
 @njit(cache=True)
@@ -148,8 +148,7 @@ def _wolff_flip_at_least(spins, p_add, nxt, prv, stack, state, target):
     flipped = 0
     count = 0
     while flipped < target:
-        size, s0 = _wolff_cluster(spins, p_add, nxt, prv, stack, state)
-        flipped += size
+        flipped += _wolff_cluster(spins, p_add, nxt, prv, stack, state)
         count += 1
     return flipped, count
 
@@ -185,8 +184,7 @@ def _run(spins, betas, h, wolff, n_burn, state, energy, mag, flips, clusters, sn
                     per_step = max(1, int(round(count * n / flipped)))
                 flipped = 0
                 for _ in range(per_step):
-                    size, s0 = _wolff_cluster(spins, p_add, nxt, prv, stack, state)
-                    flipped += size
+                    flipped += _wolff_cluster(spins, p_add, nxt, prv, stack, state)
                 count = per_step
             e_tot, m_tot = _total_energy_and_magnetization(spins, h)
         else:

@@ -41,12 +41,20 @@ def use_book_style():
     mpl.rcParams.update(BOOK_STYLE)
 
 
-def show_spins(ax, spins, title=None):
-    """Draw a +-1 configuration on ``ax`` without ticks; returns the image artist."""
-    im = ax.imshow(spins, cmap=spin_cmap, vmin=-1, vmax=1, interpolation="nearest")
+def show_image(ax, image, title=None, *, cmap=spin_cmap, vmin=-1.0, vmax=1.0, **imshow_kwargs):
+    """Draw a 2-D array on ``ax`` as pixels, without ticks; returns the image artist.
+
+    The defaults draw a +-1 spin configuration in the book's two spin colours.
+    """
+    im = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest", **imshow_kwargs)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
     if title:
         ax.set_title(title)
     return im
+
+
+def show_spins(ax, spins, title=None):
+    """Draw a +-1 configuration on ``ax`` without ticks; returns the image artist."""
+    return show_image(ax, spins, title)
