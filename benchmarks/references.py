@@ -21,3 +21,23 @@ def numpy_checkerboard_sweeps(spins, T, sweeps, rng):
             flip = mask & (rng.random((L, L)) < np.exp(-beta * de))
             spins[flip] *= -1
     return spins
+
+
+def numpy_glauber_sweeps(patterns, state, p, T, sweeps, rng):
+    """Asynchronous Glauber sweeps of the p-body Hebbian network, vectorized over patterns.
+
+    The updates are sequential (each depends on the last), so numpy can only
+    vectorize the O(P) work of one update: the energy change of the flip from
+    the running overlaps M = N m, exactly as the kernel defines it.
+    """
+    n = patterns.shape[1]
+    xi_t = patterns.T.astype(np.float64)
+    M = patterns.astype(np.float64) @ state
+    for _ in range(sweeps):
+        for i in rng.permutation(n):
+            d = -2.0 * state[i] * xi_t[i]
+            dE = -np.sum((M + d) ** p - M**p) / (p * float(n) ** (p - 1))
+            if rng.random() < 1.0 / (1.0 + np.exp(dE / T)):
+                M += d
+                state[i] = -state[i]
+    return state

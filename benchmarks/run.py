@@ -16,14 +16,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from references import numpy_checkerboard_sweeps  # noqa: E402
+from references import numpy_checkerboard_sweeps, numpy_glauber_sweeps  # noqa: E402
 
-from emergence import explore, ising  # noqa: E402
+from emergence import explore, hopfield, ising  # noqa: E402
 from emergence.warmup import warm_up  # noqa: E402
 
 
-def compile_c_reference():
-    """Compile benchmarks/c/metropolis.c with gcc -O3 -march=native; None without gcc."""
+def compile_c_reference(name="metropolis"):
+    """Compile benchmarks/c/<name>.c with gcc -O3 -march=native; None without gcc."""
     import ctypes
     import shutil
     import subprocess
@@ -31,19 +31,21 @@ def compile_c_reference():
 
     if not shutil.which("gcc"):
         return None
-    out = Path(tempfile.mkdtemp()) / "libmetropolis.so"
+    out = Path(tempfile.mkdtemp()) / f"lib{name}.so"
     subprocess.run(["gcc", "-O3", "-march=native", "-shared", "-fPIC", "-o", str(out),
-                    str(HERE / "c" / "metropolis.c"), "-lm"], check=True)
-    lib = ctypes.CDLL(str(out))
-    lib.sweeps.restype = ctypes.c_long
-    lib.sweeps.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_int, ctypes.c_void_p]
-    return lib
+                    str(HERE / "c" / f"{name}.c"), "-lm"], check=True)
+    return ctypes.CDLL(str(out))
 
 
 def metropolis_table():
     from emergence.random import kernel_state
 
+    import ctypes
+
     c_lib = compile_c_reference()
+    if c_lib is not None:
+        c_lib.sweeps.restype = ctypes.c_long
+        c_lib.sweeps.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_int, ctypes.c_void_p]
     print("\nMetropolis, ns per attempted spin update at T = T_c (best of 5, the three run alternately)")
     print(f"{'L':>6} {'numba':>8} {'C -O3':>8} {'numpy':>8} {'numpy/numba':>12} {'C/numba':>8}")
     rng = np.random.default_rng(0)
@@ -81,6 +83,48 @@ def wolff_table():
         dt = time.perf_counter() - t
         print(f"{L:>6} {run.flips.sum() / dt / 1e6:>10.1f} {dt / run.flips.sum() * 1e9:>10.2f} "
               f"{run.mean_cluster_size / L**2:>10.3f}")
+
+
+def glauber_table():
+    """Hopfield/dense Glauber sweeps: numba kernel vs hand-written C (p = 2) vs numpy, side by side."""
+    import ctypes
+
+    from emergence.random import kernel_state
+
+    c_lib = compile_c_reference("glauber")
+    n, P, T = 1000, 100, 0.3
+    xi = hopfield.random_patterns(n, P, seed=3)
+    probe = hopfield.corrupt(xi[0], 0.1, seed=4)
+    print(f"\nGlauber sweep, N = {n}, P = {P}, T = {T}: ns per update (N per sweep), best of 5, run alternately")
+    print(f"{'p':>3} {'numba':>9} {'C -O3':>9} {'numpy':>9} {'numpy/numba':>12} {'C/numba':>8}")
+    for p in (2, 3):
+        sweeps_fast, sweeps_numpy = 400, 2
+        t_numba, t_numpy, t_c = [], [], []
+        for _ in range(5):
+            t = time.perf_counter()
+            hopfield.retrieve(xi, probe, T=T, p=p, sweeps=sweeps_fast, seed=5)
+            t_numba.append((time.perf_counter() - t) / (sweeps_fast * n))
+            t = time.perf_counter()
+            numpy_glauber_sweeps(xi, probe.astype(np.float64), p, T, sweeps_numpy, np.random.default_rng(6))
+            t_numpy.append((time.perf_counter() - t) / (sweeps_numpy * n))
+            if c_lib is not None and p == 2:
+                xi_t = np.ascontiguousarray(xi.T)
+                state = probe.copy()
+                M = xi.astype(np.int64) @ state.astype(np.int64)
+                norm2 = np.count_nonzero(xi_t, axis=1).astype(np.int64)
+                order, rng_state = np.empty(n, np.int64), kernel_state(5)
+                args = [a.ctypes.data for a in (xi_t,)] + [n, P] + [a.ctypes.data for a in (state, M, norm2)]
+                c_lib.glauber_sweeps.restype = ctypes.c_long
+                c_lib.glauber_sweeps.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
+                                                 ctypes.c_void_p, ctypes.c_void_p, ctypes.c_double, ctypes.c_int,
+                                                 ctypes.c_void_p, ctypes.c_void_p]
+                t = time.perf_counter()
+                c_lib.glauber_sweeps(*args, 1.0 / T, sweeps_fast, rng_state.ctypes.data, order.ctypes.data)
+                t_c.append((time.perf_counter() - t) / (sweeps_fast * n))
+        a, b = min(t_numba) * 1e9, min(t_numpy) * 1e9
+        c = min(t_c) * 1e9 if t_c else float("nan")
+        print(f"{p:>3} {a:>9.1f} {c:>9.1f} {b:>9.1f} {b / a:>11.0f}x {c / a:>7.2f}x")
+    print("  (C reference for p = 2 only" + ("" if c_lib is not None else "; gcc not found") + ")")
 
 
 def run_chapter(path):
@@ -138,6 +182,7 @@ def main():
     warm_up()
     metropolis_table()
     wolff_table()
+    glauber_table()
     in_build = build_execution_times()
     print("\nChapter execution time, budget 60 s: here (plain Python, kernels compiled) and in the last book build")
     for path in sorted((ROOT / "chapters").glob("*.md")):

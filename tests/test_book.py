@@ -18,8 +18,16 @@ def pages():
     return sorted(p for p in HTML.rglob("*.html") if not {"_static", "_sources"} & set(p.relative_to(HTML).parts))
 
 
+#: Per chapter: minimum static explorers, figures, solutions, and a line printed by an executed solution.
+CHAPTERS = {
+    "ising": (3, 8, 4, "exact 1/8 = 0.125"),
+    "associative-memory": (3, 9, 4, "Gaussian estimate M = 64.9"),
+}
+
+
 def test_every_toc_page_was_built():
-    for name in ("intro.html", "chapters/ising.html", "appendix/library.html"):
+    names = ["intro.html", "appendix/library.html"] + [f"chapters/{c}.html" for c in CHAPTERS]
+    for name in names:
         assert (HTML / name).exists(), name
 
 
@@ -38,26 +46,31 @@ def test_vendored_scripts_exist():
             assert (page.parent / src).resolve().exists(), f"{page.name}: missing {src}"
 
 
-def test_chapter_has_static_explorers_and_no_frozen_widgets():
-    text = (HTML / "chapters" / "ising.html").read_text(encoding="utf-8")
-    assert text.count('class="emergence-explorer"') >= 3
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_static_explorers_and_no_frozen_widgets(chapter):
+    text = (HTML / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert text.count('class="emergence-explorer"') >= CHAPTERS[chapter][0]
     assert "application/vnd.jupyter.widget-view+json" not in text
     assert len(text.encode()) < 3 * 3_000_000
 
 
-def test_chapter_figures_were_rendered():
-    text = (HTML / "chapters" / "ising.html").read_text(encoding="utf-8")
-    # Matplotlib figures are embedded as PNG images; the chapter has at least eight.
-    assert len(re.findall(r'<img[^>]+src="[^"]+\.png"', text)) >= 8
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_figures_were_rendered(chapter):
+    text = (HTML / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    # Matplotlib figures are embedded as PNG images.
+    assert len(re.findall(r'<img[^>]+src="[^"]+\.png"', text)) >= CHAPTERS[chapter][1]
 
 
-def test_exercise_solutions_were_executed():
-    text = (HTML / "chapters" / "ising.html").read_text(encoding="utf-8")
-    assert text.count('class="solution') >= 4
-    assert "exact 1/8 = 0.125" in text  # printed by an executed solution cell
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_exercise_solutions_were_executed(chapter):
+    text = (HTML / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert text.count('class="solution') >= CHAPTERS[chapter][2]
+    assert CHAPTERS[chapter][3] in text  # printed by an executed solution cell
 
 
 def test_api_reference_generated():
     text = (HTML / "appendix" / "library.html").read_text(encoding="utf-8")
-    for name in ("emergence.ising.simulate", "emergence.ising.onsager_energy", "emergence.explore.Explorer"):
+    for name in ("emergence.ising.simulate", "emergence.ising.onsager_energy", "emergence.explore.Explorer",
+                 "emergence.hopfield.retrieve", "emergence.hopfield.retrieval_overlap_theory",
+                 "emergence.clustering.silhouette_score"):
         assert name in text

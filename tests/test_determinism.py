@@ -35,3 +35,22 @@ def test_sample_configurations_reproducible():
     a = ising.sample_configurations(8, 2.5, 5, seed=4)
     b = ising.sample_configurations(8, 2.5, 5, seed=4)
     np.testing.assert_array_equal(a, b)
+
+
+def test_hopfield_same_seed_same_arrays():
+    from emergence import hopfield
+
+    a = hopfield.random_patterns(200, 10, dilution=0.2, seed=5)
+    np.testing.assert_array_equal(a, hopfield.random_patterns(200, 10, dilution=0.2, seed=5))
+    assert not np.array_equal(a, hopfield.random_patterns(200, 10, dilution=0.2, seed=6))
+    probe = hopfield.corrupt(a[0] + (a[0] == 0), 0.3, seed=1)
+    for T in (0.0, 0.4):
+        r1 = hopfield.retrieve(a, probe, T=T, p=3, sweeps=10, seed=7)
+        r2 = hopfield.retrieve(a, probe, T=T, p=3, sweeps=10, seed=7)
+        np.testing.assert_array_equal(r1.state, r2.state)
+        np.testing.assert_array_equal(r1.overlaps, r2.overlaps)
+    r3 = hopfield.retrieve(a, probe, T=0.4, sweeps=10)
+    r4 = hopfield.retrieve(a, probe, T=0.4, sweeps=10, seed=r3.seed)
+    np.testing.assert_array_equal(r3.state, r4.state)
+    ex = hopfield.noisy_examples(a[:2], 4, 0.5, seed=3)
+    np.testing.assert_array_equal(ex, hopfield.noisy_examples(a[:2], 4, 0.5, seed=3))

@@ -108,3 +108,17 @@ def test_static_size_budget(monkeypatch):
     monkeypatch.setattr(explore, "MAX_STATIC_BYTES", 10_000)
     with pytest.raises(ValueError, match="budget"):
         make().static_html()
+
+
+def test_image_kinds_share_colours_between_views():
+    from emergence.plotting import SPIN_COLORS, category_colors
+
+    assert Image("a").colors() == (list(SPIN_COLORS), -1.0, 1.0)
+    colors, low, high = Image("a", kind="categories", vmin=0, vmax=4).colors()
+    # Five labels 0..4, each in the middle of its own colour band.
+    assert colors == list(category_colors(5)) and (low, high) == (-0.5, 4.5)
+    assert Image("a", kind="values", vmin=0, vmax=2).colors() == (None, 0, 2)
+    with pytest.raises(ValueError, match="kind"):
+        Image("a", kind="rainbow")
+    with pytest.raises(ValueError, match="n"):
+        category_colors(99)

@@ -58,19 +58,21 @@ def lab(tmp_path_factory):
     proc.wait(timeout=20)
 
 
-def test_live_explorers_recompute_in_jupyterlab(lab):
+@pytest.mark.parametrize("chapter, explorers", [("ising", 3), ("associative-memory", 3)])
+def test_live_explorers_recompute_in_jupyterlab(lab, chapter, explorers):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
                                     "--disable-background-networking", "--disable-component-update"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", None)
                    or r.request.url.startswith(("data:", "blob:")) else r.abort())
-        page.goto(f"{lab}/lab/tree/chapters/ising.md")  # the MyST file itself, opened as a notebook
+        page.goto(f"{lab}/lab/tree/chapters/{chapter}.md")  # the MyST file itself, opened as a notebook
         page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
         page.wait_for_timeout(2000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        # Three explorers, each a widget box holding the figure as an image.
-        page.wait_for_function("document.querySelectorAll('.widget-vbox img').length >= 3", timeout=240_000)
+        # Each explorer is a widget box holding the figure as an image.
+        page.wait_for_function(f"document.querySelectorAll('.widget-vbox img').length >= {explorers}",
+                               timeout=240_000)
         image = page.locator(".widget-vbox img").first
         image.scroll_into_view_if_needed()
         before = image.get_attribute("src")
@@ -79,7 +81,7 @@ def test_live_explorers_recompute_in_jupyterlab(lab):
         page.keyboard.press("ArrowRight")
         page.wait_for_function("(b) => document.querySelector('.widget-vbox img').getAttribute('src') !== b",
                                arg=before, timeout=30_000)
-        page.screenshot(path=str(ROOT / "_build" / "jupyterlab-live.png"))
+        page.screenshot(path=str(ROOT / "_build" / f"jupyterlab-live-{chapter}.png"))
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
         assert not tracebacks, tracebacks

@@ -100,3 +100,85 @@ def test_exact_results_are_finite_over_the_whole_range(T):
             values.append(ising.onsager_specific_heat(T))
     assert np.all(np.isfinite(values))
     raises_naming("T", lambda: ising.onsager_energy(1e7))
+
+
+# --------------------------------------------------------------------------
+# emergence.hopfield
+# --------------------------------------------------------------------------
+from emergence import hopfield  # noqa: E402
+
+XI = hopfield.random_patterns(20, 3, seed=0)
+
+
+@FAST
+@given(N=st.one_of(not_an_int, st.integers(max_value=0), st.integers(min_value=1_000_001, max_value=10**12)))
+def test_random_patterns_N(N):
+    raises_naming("N", lambda: hopfield.random_patterns(N, 3, seed=0))
+
+
+@FAST
+@given(d=st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0), st.just(math.nan)))
+def test_random_patterns_dilution(d):
+    raises_naming("dilution", lambda: hopfield.random_patterns(10, 3, dilution=d, seed=0))
+
+
+def test_random_patterns_refuses_huge_requests():
+    raises_naming("N * P", lambda: hopfield.random_patterns(1_000_000, 1_000, seed=0))
+
+
+@FAST
+@given(T=st.one_of(st.floats(max_value=-1e-9), st.just(math.nan), st.just(math.inf), st.text(max_size=2)))
+def test_retrieve_T(T):
+    raises_naming("T", lambda: hopfield.retrieve(XI, XI[0], T=T, seed=0))
+
+
+@FAST
+@given(p=st.one_of(not_an_int, st.integers(max_value=1), st.integers(min_value=9, max_value=10**6)))
+def test_retrieve_p(p):
+    raises_naming("p", lambda: hopfield.retrieve(XI, XI[0], p=p, seed=0))
+
+
+@FAST
+@given(sweeps=st.one_of(not_an_int, st.integers(max_value=0)))
+def test_retrieve_sweeps(sweeps):
+    raises_naming("sweeps", lambda: hopfield.retrieve(XI, XI[0], sweeps=sweeps, seed=0))
+
+
+@pytest.mark.parametrize("probe", [np.ones(19), np.zeros(20), np.full(20, 2), "abc", None, np.ones((2, 20))])
+def test_retrieve_probe(probe):
+    raises_naming("probe", lambda: hopfield.retrieve(XI, probe, seed=0))
+
+
+@pytest.mark.parametrize("patterns", [np.ones(20), np.full((3, 20), 2, dtype=int), [[np.nan, 1.0]], "x",
+                                      np.zeros((0, 20)), np.ones((2, 3), dtype=bool)])
+def test_patterns_rejected(patterns):
+    raises_naming("patterns", lambda: hopfield.retrieve(patterns, np.ones(20), seed=0))
+
+
+def test_retrieve_refuses_minutes_of_work():
+    big = np.ones((2000, 2000), np.int8)
+    raises_naming("retrieve", lambda: hopfield.retrieve(big, np.ones(2000), sweeps=10_000, seed=0))
+
+
+def test_temperature_schedule_length():
+    raises_naming("T", lambda: hopfield.retrieve(XI, XI[0], T=[0.1, 0.2], sweeps=3, seed=0))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: hopfield.noisy_examples(XI, 0, 0.5), "M"),
+    (lambda: hopfield.noisy_examples(XI, 3, 1.5), "r"),
+    (lambda: hopfield.learned_patterns(np.ones((3, 20)), supervised=True), "examples"),
+    (lambda: hopfield.archetype_overlap_theory(3, -0.1), "r"),
+    (lambda: hopfield.retrieval_overlap_theory(-0.1), "alpha"),
+    (lambda: hopfield.retrieval_overlap_theory(0.1, T=-1), "T"),
+    (lambda: hopfield.low_load_overlap(math.nan), "T"),
+    (lambda: hopfield.multitasking_overlaps(1.0, 3), "dilution"),
+    (lambda: hopfield.glyph_patterns("A B"), "text"),
+    (lambda: hopfield.glyph_patterns("A", size=4), "size"),
+    (lambda: hopfield.corrupt(XI[0], 2.0), "flip_fraction"),
+    (lambda: hopfield.overlaps(XI, np.ones(7)), "state"),
+    (lambda: hopfield.critical_pattern_count(2), "N"),
+    (lambda: hopfield.retrieval_fraction(20, 3, trials=0), "trials"),
+])
+def test_hopfield_bad_arguments(call, name):
+    raises_naming(name, call)

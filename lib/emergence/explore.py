@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .plotting import PALETTE, SPIN_COLORS
+from .plotting import PALETTE, SPIN_COLORS, category_colors
 
 MODE_VARIABLE = "EMERGENCE_EXPLORER"
 MAX_FRAMES = 120
@@ -88,13 +88,31 @@ class Choice:
 
 @dataclass(frozen=True)
 class Image:
-    """A 2-D array drawn as an image. ``kind="spins"`` uses the book's two spin colours."""
+    """A 2-D array drawn as an image.
+
+    ``kind`` is ``"spins"`` (the book's two spin colours), ``"categories"``
+    (integer labels vmin..vmax, one colour each: see
+    :func:`emergence.plotting.category_colors`) or ``"values"`` (viridis).
+    """
 
     key: str
     title: str = ""
     kind: str = "spins"
     vmin: float = -1.0
     vmax: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in ("spins", "categories", "values"):
+            raise ValueError(f"Image {self.key!r}: kind must be 'spins', 'categories' or 'values', got {self.kind!r}")
+
+    def colors(self):
+        """(colours or colormap name, low, high) shared by the matplotlib and Bokeh views."""
+        if self.kind == "spins":
+            return list(SPIN_COLORS), self.vmin, self.vmax
+        if self.kind == "categories":
+            n = int(round(self.vmax - self.vmin)) + 1
+            return list(category_colors(n)), self.vmin - 0.5, self.vmax + 0.5
+        return None, self.vmin, self.vmax
 
 
 @dataclass(frozen=True)
@@ -276,13 +294,16 @@ class LiveExplorer:
 
 
 def _draw_matplotlib(ax, panel, data):
-    from .plotting import show_image, spin_cmap
+    from matplotlib.colors import ListedColormap
+
+    from .plotting import show_image
 
     if isinstance(panel, Image):
         # A fixed unit extent keeps the axes unchanged when the array's shape
         # changes (e.g. a size control), so updates can always be blitted.
-        return show_image(ax, data[panel.key], panel.title, cmap=spin_cmap if panel.kind == "spins" else "viridis",
-                          vmin=panel.vmin, vmax=panel.vmax, extent=(0, 1, 1, 0))
+        colors, low, high = panel.colors()
+        return show_image(ax, data[panel.key], panel.title, cmap=ListedColormap(colors) if colors else "viridis",
+                          vmin=low, vmax=high, extent=(0, 1, 1, 0))
     lines = []
     for i, (label, key) in enumerate(panel.ys.items()):
         style = {"dashed": "--", "dotted": ":"}.get(panel.styles.get(label), "-")
@@ -353,17 +374,17 @@ def _panel_columns(panel, data):
     return cols
 
 
-def _bokeh_panel(panel, source, default_data):
+def _bokeh_panel(panel, source, default_data, image_size=240):
     """The Bokeh figure of one panel, drawing from ``source``."""
     from bokeh.models import Legend, LegendItem, LinearColorMapper
     from bokeh.plotting import figure
 
     if isinstance(panel, Image):
         shape = np.asarray(default_data[panel.key]).shape
-        fig = figure(frame_width=240, frame_height=240, title=panel.title, x_range=(0, shape[1]),
+        fig = figure(frame_width=image_size, frame_height=image_size, title=panel.title, x_range=(0, shape[1]),
                      y_range=(0, shape[0]), tools="", toolbar_location=None)
-        palette = list(SPIN_COLORS) if panel.kind == "spins" else "Viridis256"
-        mapper = LinearColorMapper(palette=palette, low=panel.vmin, high=panel.vmax)
+        colors, low, high = panel.colors()
+        mapper = LinearColorMapper(palette=colors or "Viridis256", low=low, high=high)
         fig.image(image="image", x=0, y=0, dw="dw", dh="dh", source=source, color_mapper=mapper)
         fig.axis.visible = False
         fig.grid.visible = False
@@ -415,7 +436,9 @@ def _static_html(explorer):
     per_frame = [[_panel_columns(pn, data) for pn in plots] for _, data in frames]
     texts = [[str(data[pn.key]) for pn in readouts] for _, data in frames]
     sources = [ColumnDataSource(dict(cols)) for cols in per_frame[default_index]]
-    figures = [_bokeh_panel(pn, src, default_data) for pn, src in zip(plots, sources)]
+    # Two or more images get smaller frames, so that a row still fits the text column.
+    image_size = 240 if sum(isinstance(pn, Image) for pn in plots) < 2 else 170
+    figures = [_bokeh_panel(pn, src, default_data, image_size) for pn, src in zip(plots, sources)]
     controls, kinds, grids = zip(*(_bokeh_control(p) for p in explorer.params))
     divs = [Div(text=t) for t in texts[default_index]]
     callback = CustomJS(

@@ -17,6 +17,13 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 
 spin_cmap = ListedColormap(SPIN_COLORS, name="spins")
 
+
+def category_colors(n):
+    """n colours for integer labels 0..n-1: light grey for 0 ("none"), then the line colours."""
+    if not 1 <= n <= len(PALETTE) + 1:
+        raise ValueError(f"n must be in [1, {len(PALETTE) + 1}], got {n}")
+    return ("#d9d9d9",) + PALETTE[: n - 1]
+
 BOOK_STYLE = {
     "figure.figsize": (6.4, 4.0),
     "figure.dpi": 100,

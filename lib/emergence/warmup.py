@@ -7,7 +7,7 @@ runs it; ``make lab`` too.
 
 import numpy as np
 
-from . import ising
+from . import hopfield, ising
 
 
 def warm_up():
@@ -17,6 +17,13 @@ def warm_up():
     ising.sample_configurations(4, 2.0, 2, seed=0)
     ising.block_spin(np.ones((4, 4)), 2)
     ising.energy_per_spin(np.ones((4, 4)))
+    binary = hopfield.random_patterns(8, 3, seed=0)
+    real = binary + 0.5
+    for patterns in (binary, real):
+        for p in (2, 3):
+            hopfield.retrieve(patterns, np.ones(8), p=p, sweeps=2, seed=0)
+            hopfield.retrieve(patterns, np.ones(8), p=p, T=[0.5, 0.0], sweeps=2, seed=0)
+            hopfield.flip_energies(patterns, np.ones(8), p=p)
 
 
 if __name__ == "__main__":
