@@ -2,6 +2,7 @@
 run every cell, move a slider, and check that the figure is recomputed."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -36,10 +37,12 @@ def lab(tmp_path_factory):
     env["LAB_SETTINGS_DIR"] = str(work / "settings")
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     subprocess.run(["bash", str(ROOT / "postBuild")], check=True, env=env, capture_output=True)
+    # Serve a copy: JupyterLab autosaves open notebooks, and jupytext would rewrite the chapters' headers.
+    shutil.copytree(ROOT / "chapters", work / "chapters")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.root_dir={ROOT}", f"--LabApp.app_settings_dir={work / 'settings'}",
+         f"--ServerApp.root_dir={work}", f"--LabApp.app_settings_dir={work / 'settings'}",
          "--IdentityProvider.token=", "--ServerApp.password=",
          "--LabApp.expose_app_in_browser=True", "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -66,13 +69,21 @@ def test_live_explorers_recompute_in_jupyterlab(lab, chapter, explorers):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", None)
                    or r.request.url.startswith(("data:", "blob:")) else r.abort())
-        page.goto(f"{lab}/lab/tree/chapters/{chapter}.md")  # the MyST file itself, opened as a notebook
+        # The MyST file itself, opened as a notebook; ?reset drops tabs restored from an earlier test, so that
+        # run-all-cells below acts on this notebook.
+        page.goto(f"{lab}/lab/tree/chapters/{chapter}.md?reset")
         page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
-        page.wait_for_timeout(2000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        # Each explorer is a widget box holding the figure as an image.
-        page.wait_for_function(f"document.querySelectorAll('.widget-vbox img').length >= {explorers}",
-                               timeout=240_000)
+        # Run all cells once the kernel is up; the command's promise resolves when they have run (bounded here).
+        page.wait_for_function("[...document.querySelectorAll('.jp-StatusBar-TextItem')]"
+                               ".some(e => e.textContent.includes('Idle'))", timeout=120_000)
+        page.evaluate("() => Promise.race([window.jupyterapp.commands.execute('notebook:run-all-cells'),"
+                      " new Promise(done => setTimeout(done, 240000))])")
+        try:
+            page.wait_for_function(f"document.querySelectorAll('.widget-vbox img').length >= {explorers}",
+                                   timeout=240_000)
+        except playwright.TimeoutError:
+            page.screenshot(path=str(ROOT / "_build" / f"jupyterlab-live-{chapter}-timeout.png"))
+            raise
         image = page.locator(".widget-vbox img").first
         image.scroll_into_view_if_needed()
         before = image.get_attribute("src")

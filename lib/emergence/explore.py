@@ -374,7 +374,7 @@ def _panel_columns(panel, data):
     return cols
 
 
-def _bokeh_panel(panel, source, default_data, image_size=240):
+def _bokeh_panel(panel, source, default_data, image_size=240, plot_width=320):
     """The Bokeh figure of one panel, drawing from ``source``."""
     from bokeh.models import Legend, LegendItem, LinearColorMapper
     from bokeh.plotting import figure
@@ -394,7 +394,7 @@ def _bokeh_panel(panel, source, default_data, image_size=240):
         ranges["y_range"] = panel.ylim
     if panel.xlim:
         ranges["x_range"] = panel.xlim
-    fig = figure(frame_width=320, frame_height=240, title=panel.title, x_axis_label=panel.xlabel,
+    fig = figure(frame_width=plot_width, frame_height=240, title=panel.title, x_axis_label=panel.xlabel,
                  y_axis_label=panel.ylabel, tools="pan,wheel_zoom,reset", toolbar_location="above",
                  x_axis_type="log" if panel.log_x else "linear", **ranges)
     items = []
@@ -436,9 +436,10 @@ def _static_html(explorer):
     per_frame = [[_panel_columns(pn, data) for pn in plots] for _, data in frames]
     texts = [[str(data[pn.key]) for pn in readouts] for _, data in frames]
     sources = [ColumnDataSource(dict(cols)) for cols in per_frame[default_index]]
-    # Two or more images get smaller frames, so that a row still fits the text column.
-    image_size = 240 if sum(isinstance(pn, Image) for pn in plots) < 2 else 170
-    figures = [_bokeh_panel(pn, src, default_data, image_size) for pn, src in zip(plots, sources)]
+    # Three or more panels get smaller frames, so that a row still fits the text column.
+    crowded = len(plots) >= 3
+    figures = [_bokeh_panel(pn, src, default_data, 150 if crowded else 240, 260 if crowded else 320)
+               for pn, src in zip(plots, sources)]
     controls, kinds, grids = zip(*(_bokeh_control(p) for p in explorer.params))
     divs = [Div(text=t) for t in texts[default_index]]
     callback = CustomJS(
