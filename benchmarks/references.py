@@ -41,3 +41,32 @@ def numpy_glauber_sweeps(patterns, state, p, T, sweeps, rng):
                 M += d
                 state[i] = -state[i]
     return state
+
+
+def numpy_sandpile_drive(heights, sites):
+    """Add a grain at each (row, col) in ``sites`` and relax by parallel toppling of all unstable sites.
+
+    By the Abelian property parallel toppling reaches the same stable pile
+    with the same toppling counts as the kernel's one-site-at-a-time stack.
+    Returns the total number of topplings.
+    """
+    h = np.pad(heights.astype(np.int64), 1)  # a frame of sink sites, emptied after every round
+    total = 0
+    for r, c in sites:
+        h[r + 1, c + 1] += 1
+        while True:
+            unstable = h >= 4
+            unstable[0, :] = unstable[-1, :] = unstable[:, 0] = unstable[:, -1] = False
+            count = int(unstable.sum())
+            if not count:
+                break
+            total += count
+            u = unstable.astype(np.int64)
+            h -= 4 * u
+            h[1:, :] += u[:-1, :]
+            h[:-1, :] += u[1:, :]
+            h[:, 1:] += u[:, :-1]
+            h[:, :-1] += u[:, 1:]
+            h[0, :] = h[-1, :] = h[:, 0] = h[:, -1] = 0
+    heights[:] = h[1:-1, 1:-1]
+    return total

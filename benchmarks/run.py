@@ -16,9 +16,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from references import numpy_checkerboard_sweeps, numpy_glauber_sweeps  # noqa: E402
+from references import numpy_checkerboard_sweeps, numpy_glauber_sweeps, numpy_sandpile_drive  # noqa: E402
 
-from emergence import explore, hopfield, ising  # noqa: E402
+from emergence import automata, explore, hopfield, ising, sandpile  # noqa: E402
 from emergence.warmup import warm_up  # noqa: E402
 
 
@@ -127,6 +127,37 @@ def glauber_table():
     print("  (C reference for p = 2 only" + ("" if c_lib is not None else "; gcc not found") + ")")
 
 
+def sandpile_table():
+    """Topplings per second: the stack kernel against numpy parallel toppling, on the same stationary piles."""
+    print("\nSandpile (BTW, open boundaries), stationary state: million topplings per second, best of 3")
+    print(f"{'L':>6} {'numba':>9} {'numpy':>9} {'numba/numpy':>12}")
+    for L in (64, 256):
+        start = sandpile.drive(L, 3 * L * L, seed=1).heights
+        n_fast, n_numpy = (20_000, 300) if L == 64 else (2_000, 20)
+        rates_numba, rates_numpy = [], []
+        for rep in range(3):
+            t = time.perf_counter()
+            run = sandpile.drive(L, n_fast, heights=start, seed=2 + rep)
+            rates_numba.append(run.sizes.sum() / (time.perf_counter() - t) / 1e6)
+            sites = np.random.default_rng(rep).integers(0, L, size=(n_numpy, 2))
+            work = start.copy()
+            t = time.perf_counter()
+            topplings = numpy_sandpile_drive(work, sites)
+            rates_numpy.append(topplings / (time.perf_counter() - t) / 1e6)
+        a, b = max(rates_numba), max(rates_numpy)
+        print(f"{L:>6} {a:>9.1f} {b:>9.2f} {a / b:>11.0f}x")
+
+
+def automata_table():
+    print("\nCellular automata: nanoseconds per elementary update")
+    t = time.perf_counter()
+    automata.coffee(64, 2000, times=[2000], seed=1)
+    print(f"  coffee (interacting, L = 64): {(time.perf_counter() - t) / (2000 * 64 * 64) * 1e9:.1f} ns per move")
+    t = time.perf_counter()
+    automata.domany_kinzel(0.6447, 0.874, 10_000, 1000, seed=1)
+    print(f"  Domany-Kinzel (L = 10^4): {(time.perf_counter() - t) / (1000 * 10_000) * 1e9:.1f} ns per site update")
+
+
 def run_chapter(path):
     """Execute a chapter's code (jupytext) and return (seconds, explorers declared)."""
     import jupytext
@@ -183,6 +214,8 @@ def main():
     metropolis_table()
     wolff_table()
     glauber_table()
+    sandpile_table()
+    automata_table()
     in_build = build_execution_times()
     print("\nChapter execution time, budget 60 s: here (plain Python, kernels compiled) and in the last book build")
     for path in sorted((ROOT / "chapters").glob("*.md")):

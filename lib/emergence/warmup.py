@@ -7,7 +7,7 @@ runs it; ``make lab`` too.
 
 import numpy as np
 
-from . import hopfield, ising
+from . import automata, hopfield, ising, sandpile
 
 
 def warm_up():
@@ -24,6 +24,12 @@ def warm_up():
             hopfield.retrieve(patterns, np.ones(8), p=p, sweeps=2, seed=0)
             hopfield.retrieve(patterns, np.ones(8), p=p, T=[0.5, 0.0], sweeps=2, seed=0)
             hopfield.flip_energies(patterns, np.ones(8), p=p)
+    pile = sandpile.drive(4, 50, seed=0)
+    sandpile.is_recurrent(pile.heights)
+    sandpile.relax(pile.heights.astype(np.int64) + 4)
+    automata.coffee(4, 2, seed=0)
+    automata.coffee(4, 2, interacting=False, seed=0)
+    automata.domany_kinzel(0.5, 0.5, 8, 2, seed=0)
 
 
 if __name__ == "__main__":
