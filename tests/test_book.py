@@ -22,6 +22,7 @@ def pages():
 CHAPTERS = {
     "ising": (3, 8, 4, "exact 1/8 = 0.125"),
     "associative-memory": (3, 9, 4, "Gaussian estimate M = 64.9"),
+    "sandpiles-automata": (3, 7, 3, "4G/pi = 1.1662"),
 }
 
 
@@ -72,5 +73,5 @@ def test_api_reference_generated():
     text = (HTML / "appendix" / "library.html").read_text(encoding="utf-8")
     for name in ("emergence.ising.simulate", "emergence.ising.onsager_energy", "emergence.explore.Explorer",
                  "emergence.hopfield.retrieve", "emergence.hopfield.retrieval_overlap_theory",
-                 "emergence.clustering.silhouette_score"):
+                 "emergence.clustering.silhouette_score", "emergence.sandpile.drive", "emergence.automata.coffee"):
         assert name in text

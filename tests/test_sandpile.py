@@ -30,6 +30,9 @@ def test_grains_are_conserved():
     assert np.all(run.lost[run.sizes == 0] == 0)
     assert run.topplings.sum() == run.sizes.sum()
     assert run.activity.sum() == run.areas.sum()
+    big = int(np.argmax(run.sizes))  # replaying one grain gives its avalanche
+    footprint = run.footprint(big, start)
+    assert footprint.sum() == run.sizes[big] and np.count_nonzero(footprint) == run.areas[big]
 
 
 def test_recurrent_configurations_are_counted_by_det_delta():

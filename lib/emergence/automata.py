@@ -1,7 +1,7 @@
 """Cellular automata: the coffee automaton, the Domany-Kinzel automaton and the parity rule.
 
-Conventions
------------
+Automaton conventions
+---------------------
 * Grids are ``uint8`` arrays; time is counted in *sweeps* for the stochastic
   automata (N = L^2 elementary moves each) and in synchronous steps for the
   deterministic ones.
@@ -153,7 +153,7 @@ def compressed_size(image):
     return len(zlib.compress(arr.astype(np.uint8 if arr.max(initial=0) < 256 else np.uint16).tobytes(), 9))
 
 
-def coarse_entropy(grid, block):
+def coarse_entropy(grid, block=1):
     """Entropy estimate: compressed size of the grid averaged over block x block squares.
 
     The averages are kept at full resolution (block^2 + 1 levels for a 0/1
@@ -166,17 +166,29 @@ def coarse_entropy(grid, block):
     return compressed_size(levels)
 
 
-def apparent_complexity(grid, block, *, thresholds=(1 / 3, 2 / 3)):
-    """Apparent complexity: compressed size of the grid averaged over block x block squares and
-    then reduced to three levels (mostly coffee, mixed, mostly cream) by ``thresholds``.
+def three_levels(grid, window, *, thresholds=(1 / 3, 2 / 3)):
+    """The grid smoothed by a window x window moving average, reduced to three levels 0, 1, 2.
+
+    The levels read "mostly coffee", "mixed" and "mostly cream" (for a 0/1
+    grid); the moving average keeps the full resolution and repeats edge cells
+    at the walls. For a non-interacting cup, the values are particle densities.
+    """
+    from scipy.ndimage import uniform_filter
+
+    g = check_real_array("grid", grid, ndim=2)
+    window = check_int("window", window, low=1, high=max(g.shape))
+    lo, hi = (check_real("thresholds", t, low=0.0) for t in thresholds)
+    return np.digitize(uniform_filter(g, size=window, mode="nearest"), [lo, hi])
+
+
+def apparent_complexity(grid, window, *, thresholds=(1 / 3, 2 / 3)):
+    """Apparent complexity: compressed size of the grid coarse-grained by :func:`three_levels`.
 
     It is small for the unmixed cup (two flat regions) and for the mixed cup
     (uniformly "mixed"), and large in between, when tendrils of cream reach into
-    the coffee. For a non-interacting cup, pass densities (particles per cell).
+    the coffee.
     """
-    g = coarse_grain(grid, block)
-    lo, hi = (check_real("thresholds", t, low=0.0) for t in thresholds)
-    return compressed_size(np.digitize(g, [lo, hi]))
+    return compressed_size(three_levels(grid, window, thresholds=thresholds))
 
 
 # --------------------------------------------------------------------------

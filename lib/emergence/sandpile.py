@@ -1,7 +1,7 @@
 """The Bak-Tang-Wiesenfeld Abelian sandpile on an L x L square lattice with open boundaries.
 
-Conventions
------------
+Sandpile conventions
+--------------------
 * Heights h_i are stored as integers 0..3 in an (L, L) array (``int8``); a
   site is unstable when h_i >= 4 (threshold 4, the number of neighbours).
 * An unstable site *topples*: it loses 4 grains and each of its 4 neighbours
@@ -88,12 +88,13 @@ def _relax(h, L, stack, n_stack, topplings, last_toppled, activity, avalanche):
 
 
 @njit(cache=True)
-def _drive(h, L, grains, rng_state, sizes, areas, lost, topplings, activity):
+def _drive(h, L, grains, rng_state, sites, sizes, areas, lost, topplings, activity):
     n = L * L
     stack = np.empty(n, np.int64)
     last_toppled = np.full(n, -1, np.int64)
     for g in range(grains):
         k = below(rng_state, n)
+        sites[g] = k
         h[k] += 1
         if h[k] >= THRESHOLD:
             stack[0] = k
@@ -154,6 +155,8 @@ class SandpileResult:
     ----------
     heights : ndarray of int8, shape (L, L)
         Final (stable) heights, 0..3.
+    sites : ndarray of int64, shape (grains,)
+        Where each grain landed, as the flat index L * row + column.
     sizes : ndarray of int64, shape (grains,)
         Topplings caused by each grain (0 if it caused no avalanche).
     areas : ndarray of int64, shape (grains,)
@@ -168,6 +171,7 @@ class SandpileResult:
     """
 
     heights: np.ndarray
+    sites: np.ndarray
     sizes: np.ndarray
     areas: np.ndarray
     lost: np.ndarray
@@ -178,6 +182,17 @@ class SandpileResult:
     @property
     def L(self):
         return self.heights.shape[0]
+
+    def footprint(self, grain, start):
+        """Topplings per site (L, L) of the avalanche caused by grain number ``grain``.
+
+        ``start`` must be the heights this run started from (None for an empty
+        pile); the pile is replayed up to that grain.
+        """
+        grain = check_int("grain", grain, low=0, high=self.sizes.size - 1)
+        before = drive(self.L, grain, heights=start, seed=self.seed).heights.astype(np.int64)
+        before.flat[self.sites[grain]] += 1
+        return relax(before).topplings
 
 
 def drive(L, grains, *, heights=None, seed=None):
@@ -206,13 +221,14 @@ def drive(L, grains, *, heights=None, seed=None):
     # In the stationary state a grain causes (1/N) sum (Delta^-1)_ij < 0.055 L^2 topplings on average.
     check_work("drive (grains * 0.055 L^2 topplings)", grains * 0.055 * L * L, MAX_TOPPLINGS)
     seed = resolve_seed(seed)
+    sites = np.zeros(grains, np.int64)
     sizes = np.zeros(grains, np.int64)
     areas = np.zeros(grains, np.int64)
     lost = np.zeros(grains, np.int64)
     topplings = np.zeros(L * L, np.int64)
     activity = np.zeros(L * L, np.int64)
-    _drive(h, L, grains, kernel_state(seed), sizes, areas, lost, topplings, activity)
-    return SandpileResult(heights=h.reshape(L, L).astype(np.int8), sizes=sizes, areas=areas, lost=lost,
+    _drive(h, L, grains, kernel_state(seed), sites, sizes, areas, lost, topplings, activity)
+    return SandpileResult(heights=h.reshape(L, L).astype(np.int8), sites=sites, sizes=sizes, areas=areas, lost=lost,
                           activity=activity.reshape(L, L), topplings=topplings.reshape(L, L), seed=seed)
 
 
