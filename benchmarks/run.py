@@ -180,6 +180,9 @@ def run_chapter(path):
         seconds = time.perf_counter() - t
     finally:
         explore.Explorer.__init__ = original
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
     return seconds, declared
 
 
