@@ -182,3 +182,42 @@ def test_temperature_schedule_length():
 ])
 def test_hopfield_bad_arguments(call, name):
     raises_naming(name, call)
+
+
+# --------------------------------------------------------------------------
+# emergence.sandpile and emergence.automata
+# --------------------------------------------------------------------------
+from emergence import automata, sandpile  # noqa: E402
+
+
+@FAST
+@given(L=st.one_of(not_an_int, st.integers(max_value=1), st.integers(min_value=2049, max_value=10**9)))
+def test_sandpile_L(L):
+    raises_naming("L", lambda: sandpile.drive(L, 10, seed=0))
+
+
+@FAST
+@given(grains=st.one_of(not_an_int, st.integers(max_value=-1), st.integers(min_value=50_000_001, max_value=10**12)))
+def test_sandpile_grains(grains):
+    raises_naming("grains", lambda: sandpile.drive(8, grains, seed=0))
+
+
+@FAST
+@given(value=st.one_of(st.integers(min_value=-10**6, max_value=-1), st.integers(min_value=4, max_value=1000)))
+def test_sandpile_heights_must_be_stable(value):
+    heights = np.zeros((6, 6), int)
+    heights[2, 3] = value
+    raises_naming("heights", lambda: sandpile.drive(6, 1, heights=heights, seed=0))
+
+
+@FAST
+@given(p=st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.000001), st.just(math.nan), st.text(max_size=2)))
+def test_domany_kinzel_probabilities(p):
+    raises_naming("p1", lambda: automata.domany_kinzel(p, 0.5, 10, 5, seed=0))
+    raises_naming("p2", lambda: automata.domany_kinzel(0.5, p, 10, 5, seed=0))
+
+
+@FAST
+@given(L=st.one_of(not_an_int, st.integers(max_value=3), st.integers(min_value=2, max_value=500).map(lambda k: 2 * k + 1)))
+def test_coffee_L(L):
+    raises_naming("L", lambda: automata.coffee(L, 5, seed=0))
