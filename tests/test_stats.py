@@ -60,3 +60,20 @@ def test_principal_component_of_int8_images_in_chunks():
     images = np.where(rng.random((3000, 40)) < 0.5, 1, -1).astype(np.int8)
     direct = np.linalg.eigvalsh(np.cov(images.astype(float), rowvar=False))[-1]
     assert stats.largest_principal_component(images, chunk=700) == pytest.approx(direct, rel=1e-10)
+
+
+def test_log_binned_density_recovers_a_power_law():
+    # Zipf-like integers with P(k) ~ k^-2: the density has slope -2 on log-log axes.
+    rng = np.random.default_rng(0)
+    k = np.floor(1 / rng.random(200_000)).astype(int)  # P(k >= x) = 1/x, so P(k) ~ k^-2
+    centres, density = stats.log_binned_density(k, bins_per_decade=5)
+    window = (centres > 3) & (centres < 1000)
+    assert abs(stats.power_law_fit(centres[window], density[window]).slope + 2) < 0.1
+    # Uniform data have a flat density 1/999 on [1, 1000), in every bin.
+    centres, density = stats.log_binned_density(rng.uniform(1, 1000, 100_000))
+    np.testing.assert_allclose(density, 1 / 999, rtol=0.15)
+
+
+def test_log_binned_density_rejects_empty_input():
+    with pytest.raises(ValueError, match="values"):
+        stats.log_binned_density([0, 0, -1])

@@ -155,6 +155,43 @@ def power_law_fit(x, y, sigma=None):
     return linear_fit(np.log(x), np.log(y), s)
 
 
+def log_binned_density(values, *, bins_per_decade=6):
+    """Probability density of positive values on logarithmically spaced bins.
+
+    For heavy-tailed data (avalanche sizes, degrees) a log-log plot of this
+    density shows a power law as a straight line, with about the same
+    number of samples per bin across decades. Bin edges are rounded to
+    integers when the values are integers, so that no bin is empty by
+    construction.
+
+    Parameters
+    ----------
+    values : array_like, 1-D
+        Samples; zeros and negative values are left out.
+    bins_per_decade : int
+
+    Returns
+    -------
+    centres, density : ndarray
+        Geometric bin centres and the density (count / bin width / number of
+        positive samples), for the non-empty bins only.
+    """
+    v = check_real_array("values", values, ndim=1)
+    bins_per_decade = check_int("bins_per_decade", bins_per_decade, low=1, high=100)
+    v = v[v > 0]
+    if v.size == 0:
+        raise ValueError("values must contain at least one positive number")
+    lo, hi = np.log10(v.min()), np.log10(v.max())
+    edges = np.logspace(lo, hi + 1e-9, max(2, int(np.ceil((hi - lo) * bins_per_decade)) + 1))
+    if np.all(v == np.round(v)):
+        edges = np.unique(np.concatenate([[v.min() - 0.5], np.round(edges[1:-1]) + 0.5, [v.max() + 0.5]]))
+    counts, edges = np.histogram(v, bins=edges)
+    centres = np.sqrt(np.maximum(edges[1:], 1e-300) * np.maximum(edges[:-1], 1e-300))
+    density = counts / np.diff(edges) / v.size
+    keep = counts > 0
+    return centres[keep], density[keep]
+
+
 def largest_principal_component(samples, *, chunk=4096):
     """Largest eigenvalue of the sample covariance matrix of a data set.
 
