@@ -70,3 +70,29 @@ def numpy_sandpile_drive(heights, sites):
             h[0, :] = h[-1, :] = h[:, 0] = h[:, -1] = 0
     heights[:] = h[1:-1, 1:-1]
     return total
+
+
+def numpy_logistic_bifurcation(values, transient, keep, x0=0.3):
+    """The logistic map iterated for all parameter values at once (vectorized over values)."""
+    r = np.asarray(values, dtype=float)
+    x = np.full(r.shape, x0)
+    for _ in range(transient):
+        x = r * x * (1 - x)
+    out = np.empty((r.size, keep))
+    for t in range(keep):
+        x = r * x * (1 - x)
+        out[:, t] = x
+    return out
+
+
+def python_sample_entropy(x, m, r):
+    """Sample entropy with numpy doing the comparisons of one template against all later ones."""
+    n = len(x) - m
+    windows = np.lib.stride_tricks.sliding_window_view(x, m + 1)[:n]
+    a = b = 0
+    for i in range(n - 1):
+        dist = np.max(np.abs(windows[i + 1:, :m] - windows[i, :m]), axis=1)
+        close = dist <= r
+        b += int(close.sum())
+        a += int((close & (np.abs(windows[i + 1:, m] - windows[i, m]) <= r)).sum())
+    return -np.log(a / b)

@@ -16,9 +16,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from references import numpy_checkerboard_sweeps, numpy_glauber_sweeps, numpy_sandpile_drive  # noqa: E402
+from references import (  # noqa: E402
+    numpy_checkerboard_sweeps,
+    numpy_glauber_sweeps,
+    numpy_logistic_bifurcation,
+    numpy_sandpile_drive,
+    python_sample_entropy,
+)
 
-from emergence import automata, explore, hopfield, ising, sandpile  # noqa: E402
+from emergence import automata, explore, hopfield, ising, maps, sandpile, stats  # noqa: E402
 from emergence.warmup import warm_up  # noqa: E402
 
 
@@ -158,6 +164,31 @@ def automata_table():
     print(f"  Domany-Kinzel (L = 10^4): {(time.perf_counter() - t) / (1000 * 10_000) * 1e9:.1f} ns per site update")
 
 
+def maps_table():
+    """Bifurcation scan and sample entropy, each against its numpy reference, side by side."""
+    values = np.linspace(2.5, 4.0, 2000)
+    best = {"numba": [], "numpy": []}
+    for _ in range(3):
+        t = time.perf_counter()
+        maps.bifurcation("logistic", {"r": 3.0}, "r", values, transient=1000, keep=500)
+        best["numba"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        numpy_logistic_bifurcation(values, 1000, 500)
+        best["numpy"].append(time.perf_counter() - t)
+    points = values.size * 1500
+    a, b = points / min(best["numba"]) / 1e6, points / min(best["numpy"]) / 1e6
+    print("\nLogistic bifurcation scan (2000 values x 1500 iterations): million map iterations per second")
+    print(f"  numba {a:.0f}, numpy (vectorized over values) {b:.0f}: {a / b:.1f}x")
+    x = np.random.default_rng(0).normal(size=10_000)
+    t = time.perf_counter()
+    stats.sample_entropy(x, 2, 0.2)
+    fast = time.perf_counter() - t
+    t = time.perf_counter()
+    python_sample_entropy(x, 2, 0.2)
+    slow = time.perf_counter() - t
+    print(f"Sample entropy, n = 10^4, m = 2: numba {fast * 1e3:.0f} ms, numpy {slow * 1e3:.0f} ms: {slow / fast:.1f}x")
+
+
 def run_chapter(path):
     """Execute a chapter's code (jupytext) and return (seconds, explorers declared)."""
     import jupytext
@@ -219,6 +250,7 @@ def main():
     glauber_table()
     sandpile_table()
     automata_table()
+    maps_table()
     in_build = build_execution_times()
     print("\nChapter execution time, budget 60 s: here (plain Python, kernels compiled) and in the last book build")
     for path in sorted((ROOT / "chapters").glob("*.md")):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numba import njit
+
 from ._validation import check_int, check_real, check_real_array
 
 
@@ -190,6 +192,112 @@ def log_binned_density(values, *, bins_per_decade=6):
     density = counts / np.diff(edges) / v.size
     keep = counts > 0
     return centres[keep], density[keep]
+
+
+def zero_one_test(x, *, n_c=100):
+    """Gottwald and Melbourne's 0-1 test for chaos: K near 1 for chaotic, near 0 for regular data.
+
+    For each frequency c the series drives a planar walk,
+    p_c(n) = sum_{j<=n} x_j cos(jc), q_c(n) = sum_{j<=n} x_j sin(jc). Its mean
+    square displacement M_c(n) grows linearly in n for chaotic data and stays
+    bounded for regular data. K_c is the correlation of n with
+    D_c(n) = M_c(n) - <x>^2 (1 - cos nc) / (1 - cos c), for n up to N/10, and
+    K is the median of K_c over frequencies c in (pi/5, 4pi/5), which
+    discards the few resonant c. Here the c are a fixed, evenly spread
+    (golden-ratio) sequence, so the result is deterministic.
+
+    Parameters
+    ----------
+    x : array_like, 1-D, at least 100 samples
+        The observable, sampled at equal times (not oversampled).
+    n_c : int
+        Number of frequencies.
+
+    Returns
+    -------
+    float
+    """
+    x = check_real_array("x", x, ndim=1)
+    if x.size < 100:
+        raise ValueError(f"x must have at least 100 samples, got {x.size}")
+    n_c = check_int("n_c", n_c, low=1, high=10_000)
+    N = x.size
+    n_cut = N // 10
+    j = np.arange(1, N + 1)
+    n = np.arange(1, n_cut + 1)
+    golden = (np.sqrt(5) - 1) / 2
+    cs = np.pi / 5 + (3 * np.pi / 5) * ((0.5 + golden * np.arange(n_c)) % 1.0)
+    size = 1 << int(np.ceil(np.log2(2 * N)))
+    mean_sq = np.mean(x) ** 2
+    ks = np.empty(n_c)
+    for i, c in enumerate(cs):
+        z = np.cumsum(x * np.exp(1j * c * j))
+        # sum_j |z_{j+n} - z_j|^2 = sum |z_{j+n}|^2 + sum |z_j|^2 - 2 Re sum z_{j+n} conj(z_j), by FFT
+        power = np.abs(z) ** 2
+        cum = np.concatenate([[0.0], np.cumsum(power)])
+        f = np.fft.fft(z, size)
+        cross = np.fft.ifft(np.abs(f) ** 2)[: n_cut + 1]  # sum_j z_{j+n} conj(z_j)
+        counts = N - n
+        head = cum[N] - cum[n]  # sum over j >= n of |z_j|^2
+        tail = cum[N - n]  # sum over j < N - n of |z_j|^2
+        msd = (head + tail - 2 * cross[n].real) / counts
+        d = msd - mean_sq * (1 - np.cos(n * c)) / (1 - np.cos(c))
+        ks[i] = np.corrcoef(n, d)[0, 1]
+    return float(np.median(ks))
+
+
+@njit(cache=True)
+def _template_matches(x, m, r):
+    """Pairs i < j of templates of length m and m + 1 within Chebyshev distance r (first N - m templates)."""
+    n = x.shape[0] - m
+    b = 0
+    a = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            ok = True
+            for k in range(m):
+                if abs(x[i + k] - x[j + k]) > r:
+                    ok = False
+                    break
+            if ok:
+                b += 1
+                if abs(x[i + m] - x[j + m]) <= r:
+                    a += 1
+    return a, b
+
+
+def sample_entropy(x, m=2, r=0.2):
+    """Sample entropy SampEn(m, r) = -ln(A / B) of Richman and Moorman.
+
+    B counts the pairs of distinct templates (windows of m consecutive
+    samples, the first N - m of them) whose Chebyshev distance is at most r;
+    A counts those pairs that still match when extended to m + 1 samples.
+    Low values mean regular, predictable data.
+
+    Parameters
+    ----------
+    x : array_like, 1-D
+    m : int >= 1
+        Template length.
+    r : float > 0
+        Tolerance, in the units of x (often 0.2 times the standard deviation).
+
+    Returns
+    -------
+    float
+        ``inf`` if no template pair extends (A = 0).
+    """
+    x = check_real_array("x", x, ndim=1)
+    m = check_int("m", m, low=1, high=100)
+    r = check_real("r", r, low=0.0, low_open=True)
+    if x.size < m + 2:
+        raise ValueError(f"x must have at least m + 2 = {m + 2} samples, got {x.size}")
+    if x.size > 200_000:
+        raise ValueError(f"x has {x.size} samples; sample_entropy (O(n^2)) is limited to 200000")
+    a, b = _template_matches(x, m, r)
+    if b == 0:
+        raise ValueError("no template pairs match at length m: increase r")
+    return float(np.inf) if a == 0 else float(-np.log(a / b))
 
 
 def largest_principal_component(samples, *, chunk=4096):

@@ -7,7 +7,7 @@ runs it; ``make lab`` too.
 
 import numpy as np
 
-from . import automata, hopfield, ising, sandpile
+from . import automata, hopfield, ising, maps, sandpile, stats
 
 
 def warm_up():
@@ -30,6 +30,13 @@ def warm_up():
     automata.coffee(4, 2, seed=0)
     automata.coffee(4, 2, interacting=False, seed=0)
     automata.domany_kinzel(0.5, 0.5, 8, 2, seed=0)
+    for name in maps.MAPS:
+        params = {k: 0.5 for k in maps.MAPS[name][2]}
+        start = [0.3, 0.1][: maps.MAPS[name][1]]
+        maps.iterate(name, params, start, 3)
+        maps.lyapunov(name, params, n=3, transient=1, x0=start)
+        maps.bifurcation(name, params, maps.MAPS[name][2][0], [0.5, 0.6], transient=1, keep=2, x0=start)
+    stats.sample_entropy(np.tile([0.0, 1.0], 5), 2, 0.5)
 
 
 if __name__ == "__main__":
