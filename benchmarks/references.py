@@ -96,3 +96,18 @@ def python_sample_entropy(x, m, r):
         b += int(close.sum())
         a += int((close & (np.abs(windows[i + 1:, m] - windows[i, m]) <= r)).sum())
     return -np.log(a / b)
+
+
+def numpy_kuramoto_rk4(theta, omega, K, dt, steps):
+    """Fourth-order Runge-Kutta steps of the mean-field Kuramoto model, vectorized over oscillators."""
+    def velocity(th):
+        z = np.exp(1j * th).mean()
+        return omega + K * (z.imag * np.cos(th) - z.real * np.sin(th))
+
+    for _ in range(steps):
+        k1 = velocity(theta)
+        k2 = velocity(theta + 0.5 * dt * k1)
+        k3 = velocity(theta + 0.5 * dt * k2)
+        k4 = velocity(theta + dt * k3)
+        theta = theta + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6
+    return theta

@@ -19,12 +19,13 @@ sys.path.insert(0, str(HERE))
 from references import (  # noqa: E402
     numpy_checkerboard_sweeps,
     numpy_glauber_sweeps,
+    numpy_kuramoto_rk4,
     numpy_logistic_bifurcation,
     numpy_sandpile_drive,
     python_sample_entropy,
 )
 
-from emergence import automata, explore, hopfield, ising, maps, sandpile, stats  # noqa: E402
+from emergence import automata, explore, hopfield, ising, maps, oscillators, sandpile, stats  # noqa: E402
 from emergence.warmup import warm_up  # noqa: E402
 
 
@@ -189,6 +190,21 @@ def maps_table():
     print(f"Sample entropy, n = 10^4, m = 2: numba {fast * 1e3:.0f} ms, numpy {slow * 1e3:.0f} ms: {slow / fast:.1f}x")
 
 
+def kuramoto_table():
+    omega = oscillators.lorentzian_frequencies(10_000, 0.5)
+    theta0 = np.random.default_rng(0).uniform(0, 2 * np.pi, omega.size)
+    fast, slow = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        oscillators.kuramoto(omega, 1.5, 10.0, 0.05, theta0=theta0, seed=0)
+        fast.append((time.perf_counter() - t) / 200)
+        t = time.perf_counter()
+        numpy_kuramoto_rk4(theta0, omega, 1.5, 0.05, 20)
+        slow.append((time.perf_counter() - t) / 20)
+    print(f"Kuramoto RK4 step, N = 10^4: numba {min(fast) * 1e3:.2f} ms, numpy {min(slow) * 1e3:.2f} ms: "
+          f"{min(slow) / min(fast):.1f}x")
+
+
 def run_chapter(path):
     """Execute a chapter's code (jupytext) and return (seconds, explorers declared)."""
     import jupytext
@@ -251,6 +267,7 @@ def main():
     sandpile_table()
     automata_table()
     maps_table()
+    kuramoto_table()
     in_build = build_execution_times()
     print("\nChapter execution time, budget 60 s: here (plain Python, kernels compiled) and in the last book build")
     for path in sorted((ROOT / "chapters").glob("*.md")):

@@ -7,6 +7,8 @@ costs about 1-2 ns. The top 53 bits of each output give a double in [0, 1).
 Seed the state with :func:`emergence.random.kernel_state`.
 """
 
+import math
+
 from numba import njit, uint64
 
 _S17 = uint64(17)
@@ -34,3 +36,11 @@ def uniform(s):
 def below(s, n):
     """A uniform integer in [0, n), n < 2**53."""
     return int(uniform(s) * n)
+
+
+@njit(cache=True, inline="always")
+def normal(s):
+    """A standard normal deviate (Box-Muller from two uniforms; the second deviate is discarded)."""
+    u = 1.0 - uniform(s)  # in (0, 1], so the logarithm is finite
+    v = uniform(s)
+    return math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v)

@@ -7,7 +7,7 @@ runs it; ``make lab`` too.
 
 import numpy as np
 
-from . import automata, hopfield, ising, maps, sandpile, stats
+from . import automata, hopfield, ising, maps, oscillators, sandpile, stats
 
 
 def warm_up():
@@ -37,6 +37,8 @@ def warm_up():
         maps.lyapunov(name, params, n=3, transient=1, x0=start)
         maps.bifurcation(name, params, maps.MAPS[name][2][0], [0.5, 0.6], transient=1, keep=2, x0=start)
     stats.sample_entropy(np.tile([0.0, 1.0], 5), 2, 0.5)
+    for noise in (0.0, 0.1):
+        oscillators.kuramoto(np.zeros(4), 1.0, 0.2, 0.1, noise=noise, seed=0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,84 @@
+"""Checks of emergence.oscillators against the Kuramoto model's exact Lorentzian results."""
+
+import numpy as np
+import pytest
+
+from emergence import oscillators as osc
+
+
+@pytest.mark.parametrize("K", [1.5, 2.0])
+def test_order_parameter_above_kc_matches_lorentzian_theory(K):
+    # gamma = 0.5, K_c = 1. Quantile frequencies remove the sampling noise of
+    # g(omega); what remains are O(1/sqrt N) fluctuations of r(t) and the
+    # finite-N shift, both below 0.005 at N = 2000 (measured at N = 4000: 1e-4).
+    omega = osc.lorentzian_frequencies(2000, 0.5)
+    run = osc.kuramoto(omega, K, 150, 0.05, seed=1)
+    r = run.r[run.t > 75].mean()
+    assert abs(r - osc.lorentzian_order_parameter(K, 0.5)) < 0.01
+    assert osc.lorentzian_order_parameter(K, 0.5) == pytest.approx(np.sqrt(1 - 1 / K))
+
+
+def test_incoherent_below_kc():
+    omega = osc.lorentzian_frequencies(2000, 0.5)
+    run = osc.kuramoto(omega, 0.5, 150, 0.05, seed=2)
+    # Incoherent state: r fluctuates at the O(1/sqrt N) = 0.02 level.
+    assert run.r[run.t > 75].mean() < 0.1
+    assert osc.critical_coupling(0.5) == 1.0
+
+
+def test_noise_is_phase_diffusion_with_constant_D():
+    # Uncoupled, zero-frequency oscillators: theta(t) - theta(0) is Brownian with
+    # variance 2 D t. Over 4000 oscillators the sample variance has a relative
+    # error sqrt(2/4000) = 2.2%; the tolerance is 4 of those.
+    D, t_max = 0.1, 2.0
+    run = osc.kuramoto(np.zeros(4000), 0.0, t_max, 0.01, noise=D, theta0=np.full(4000, np.pi), seed=3)
+    spread = np.angle(np.exp(1j * (run.theta - np.pi)))  # unwrap around the start: std 0.63, far from the wrap at pi
+    assert spread.var() == pytest.approx(2 * D * t_max, rel=4 * np.sqrt(2 / 4000))
+
+
+def test_noise_shifts_the_critical_coupling():
+    # With noise D the incoherent state loses stability at K_c = 2 (gamma + D) (exact).
+    omega = osc.lorentzian_frequencies(2000, 0.25)
+    kc = osc.critical_coupling(0.25, 0.25)
+    assert kc == 1.0
+    below = osc.kuramoto(omega, 0.6 * kc, 100, 0.02, noise=0.25, seed=4)
+    above = osc.kuramoto(omega, 2.5 * kc, 100, 0.02, noise=0.25, seed=5)
+    assert below.r[below.t > 50].mean() < 0.1
+    assert above.r[above.t > 50].mean() > 0.5
+
+
+def test_uncoupled_phases_rotate_exactly():
+    omega = np.array([0.5, -1.0, 2.0])
+    run = osc.kuramoto(omega, 0.0, 10.0, 0.01, theta0=np.zeros(3), seed=6)
+    np.testing.assert_allclose(run.theta, np.mod(omega * 10.0, 2 * np.pi), atol=1e-9)
+
+
+def test_lorentzian_quantiles():
+    omega = osc.lorentzian_frequencies(1001, 2.0, center=1.0)
+    assert omega[500] == pytest.approx(1.0)
+    assert np.mean(np.abs(omega - 1.0) < 2.0) == pytest.approx(0.5, abs=1e-3)  # half the mass within gamma
+
+
+def test_reproducible():
+    omega = osc.lorentzian_frequencies(100, 0.5)
+    a = osc.kuramoto(omega, 1.5, 5, 0.05, noise=0.1, seed=7)
+    b = osc.kuramoto(omega, 1.5, 5, 0.05, noise=0.1, seed=7)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    c = osc.kuramoto(omega, 1.5, 5, 0.05, noise=0.1)
+    np.testing.assert_array_equal(c.theta, osc.kuramoto(omega, 1.5, 5, 0.05, noise=0.1, seed=c.seed).theta)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: osc.kuramoto([0.0, 1.0], -1.0, 1, 0.1), "K"),
+    (lambda: osc.kuramoto([0.0, 1.0], 1.0, 0, 0.1), "t_max"),
+    (lambda: osc.kuramoto([0.0, 1.0], 1.0, 1, 0.0), "dt"),
+    (lambda: osc.kuramoto([0.0, 1.0], 1.0, 1, 0.1, noise=-1), "noise"),
+    (lambda: osc.kuramoto([0.0, 1.0], 1.0, 1, 0.1, theta0=[0.0]), "theta0"),
+    (lambda: osc.kuramoto([0.0, np.nan], 1.0, 1, 0.1), "omega"),
+    (lambda: osc.kuramoto(np.zeros(10**6), 1.0, 1000, 0.001), "kuramoto"),
+    (lambda: osc.lorentzian_frequencies(0, 1.0), "N"),
+    (lambda: osc.lorentzian_frequencies(10, 0.0), "gamma"),
+])
+def test_bad_arguments(call, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        call()
