@@ -137,6 +137,7 @@ def _bifurcation(kind, p, index, values, x0, y0, transient, keep, out):
 
 
 def _prepare(name, params, x0):
+    """Validate (name, params, x0); x0 None means the default start (0.3, 0.1)."""
     if not isinstance(name, str) or name not in MAPS:
         raise ValueError(f"name must be one of {sorted(MAPS)}, got {name!r}")
     kind, dim, names = MAPS[name]
@@ -145,7 +146,7 @@ def _prepare(name, params, x0):
     if set(params) != set(names):
         raise ValueError(f"params for {name!r} must have exactly the keys {list(names)}, got {sorted(params)}")
     p = np.array([check_real(f"params[{k!r}]", params[k]) for k in names])
-    x = check_real_array("x0", x0, ndim=1)
+    x = check_real_array("x0", [0.3, 0.1][:dim] if x0 is None else x0, ndim=1)
     if x.size != dim:
         raise ValueError(f"x0 must hold {dim} number(s) for the {name!r} map, got {x.size}")
     return kind, dim, p, float(x[0]), float(x[1]) if dim == 2 else 0.0
@@ -200,7 +201,7 @@ def lyapunov(name, params, *, n=100_000, transient=1000, x0=None):
         ``inf`` if the orbit escapes to infinity, ``-inf`` if the tangent
         dynamics collapses to zero (an orbit landing exactly on a critical point).
     """
-    kind, dim, p, x, y = _prepare(name, params, [0.3, 0.1][: MAPS[name][1]] if x0 is None and name in MAPS else x0)
+    kind, dim, p, x, y = _prepare(name, params, x0)
     n = check_int("n", n, low=1, high=MAX_ITERATIONS)
     transient = check_int("transient", transient, low=0, high=MAX_ITERATIONS)
     check_work("lyapunov (n + transient iterations)", float(n + transient), MAX_ITERATIONS)
@@ -242,7 +243,7 @@ def bifurcation(name, params, vary, values, *, transient=1000, keep=200, x0=None
     -------
     Bifurcation
     """
-    kind, dim, p, x, y = _prepare(name, params, [0.3, 0.1][: MAPS[name][1]] if x0 is None and name in MAPS else x0)
+    kind, dim, p, x, y = _prepare(name, params, x0)
     names = MAPS[name][2]
     if vary not in names:
         raise ValueError(f"vary must be one of {list(names)}, got {vary!r}")

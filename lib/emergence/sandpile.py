@@ -217,6 +217,8 @@ def drive(L, grains, *, heights=None, seed=None):
     """
     L = check_int("L", L, low=2, high=MAX_L)
     grains = check_int("grains", grains, low=0, high=MAX_GRAINS)
+    if heights is not None and np.ndim(heights) != 2:
+        raise ValueError(f"heights must be one ({L}, {L}) configuration, got shape {np.shape(heights)}")
     h = np.zeros(L * L, np.int64) if heights is None else check_heights(heights, L).ravel().astype(np.int64)
     # In the stationary state a grain causes (1/N) sum (Delta^-1)_ij < 0.055 L^2 topplings on average.
     check_work("drive (grains * 0.055 L^2 topplings)", grains * 0.055 * L * L, MAX_TOPPLINGS)
@@ -287,14 +289,10 @@ def is_recurrent(heights):
     -------
     bool or ndarray of bool, shape (K,)
     """
-    arr = np.asarray(heights)
-    if arr.ndim not in (2, 3):
-        raise ValueError(f"heights must have shape (L, L) or (K, L, L), got shape {arr.shape}")
-    L = arr.shape[-1]
-    batch = arr.reshape(-1, arr.shape[-2], L) if arr.ndim == 3 else arr[None]
-    checked = np.stack([check_heights(c, L) for c in batch]) if batch.shape[0] < 64 else _check_batch(batch, L)
-    out = _burning_test(checked.reshape(checked.shape[0], L * L).astype(np.int64), L)
-    return out if arr.ndim == 3 else bool(out[0])
+    checked = check_heights(heights, None)
+    L = checked.shape[-1]
+    out = _burning_test(checked.reshape(-1, L * L).astype(np.int64), L)
+    return out if checked.ndim == 3 else bool(out[0])
 
 
 def toppling_laplacian(L):
@@ -326,11 +324,16 @@ def recurrent_count_exact(L):
 def height_distribution(heights):
     """Fraction of sites with height 0, 1, 2, 3."""
     h = check_heights(heights, None)
+    if h.ndim != 2:
+        raise ValueError(f"heights must be one (L, L) configuration, got shape {h.shape}")
     return np.bincount(h.ravel(), minlength=4) / h.size
 
 
 def check_heights(heights, L):
-    """A stable configuration: a square int array of heights 0..3 (of side L if given)."""
+    """Stable configurations: integer heights 0..3 in an (L, L) array, or a stack (K, L, L) of them.
+
+    ``L`` fixes the side if given. Returns an int8 array of the same shape.
+    """
     if isinstance(heights, (str, bytes)) or heights is None:
         raise TypeError(f"heights must be an array of integers 0..3, got {heights!r}")
     arr = np.asarray(heights)
@@ -339,20 +342,10 @@ def check_heights(heights, L):
             arr = arr.astype(np.int64)
         else:
             raise TypeError(f"heights must be an array of integers 0..3, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"heights must be a square 2-D array, got shape {arr.shape}")
-    if L is not None and arr.shape != (L, L):
-        raise ValueError(f"heights must have shape ({L}, {L}), got {arr.shape}")
+    if arr.ndim not in (2, 3) or arr.shape[-1] != arr.shape[-2]:
+        raise ValueError(f"heights must have shape (L, L) or (K, L, L), got shape {arr.shape}")
+    if L is not None and arr.shape[-2:] != (L, L):
+        raise ValueError(f"heights must have shape ({L}, {L}), got {arr.shape[-2:]}")
     if arr.size and (arr.min() < 0 or arr.max() > THRESHOLD - 1):
         raise ValueError(f"heights must be stable, in [0, {THRESHOLD - 1}], got values from {arr.min()} to {arr.max()}")
     return arr.astype(np.int8)
-
-
-def _check_batch(batch, L):
-    if batch.dtype.kind not in "iu":
-        raise TypeError(f"heights must be an array of integers 0..3, got dtype {batch.dtype}")
-    if batch.shape[1:] != (L, L):
-        raise ValueError(f"heights must be square, got shape {batch.shape[1:]}")
-    if batch.min() < 0 or batch.max() > THRESHOLD - 1:
-        raise ValueError(f"heights must be stable, in [0, {THRESHOLD - 1}], got values from {batch.min()} to {batch.max()}")
-    return batch.astype(np.int8)
