@@ -79,11 +79,8 @@ def test_mean_avalanche_size_matches_dhar():
 def test_topplings_per_site_match_the_inverse_laplacian():
     L = 8
     run = sandpile.drive(L, 200_000, heights=stationary(L, 9), seed=10)
-    # Grains land uniformly, so site j topples (1/N) sum_i (Delta^-1)_ij times per grain.
-    from scipy.sparse.linalg import spsolve
-
-    expected = spsolve(sandpile.toppling_laplacian(L), np.ones(L * L)) / (L * L) * 200_000
-    observed = run.topplings.ravel()
+    expected = sandpile.toppling_profile(L) * 200_000
+    observed = run.topplings
     # Counts over 200 000 grains: a relative error of a few per cent, set by
     # the spread of avalanche sizes; compare the whole profile to 5%.
     np.testing.assert_allclose(observed, expected, rtol=0.05)
@@ -110,6 +107,16 @@ def test_exact_mean_avalanche_size_is_the_laplacian_sum():
     L = 3
     G = np.linalg.inv(sandpile.toppling_laplacian(L).toarray())
     assert sandpile.mean_avalanche_size_exact(L) == pytest.approx(G.sum() / 9, rel=1e-12)
+    np.testing.assert_allclose(sandpile.toppling_profile(L).ravel(), G.sum(axis=0) / 9, rtol=1e-12)
+
+
+def test_toppling_profile_tends_to_the_torsion_function():
+    # The walls sit at distance L + 1 apart, so the centre of the L x L
+    # profile is (L + 1)^2 / L^2 times the unit square's torsion maximum
+    # 0.0736713 (series solution), up to O(1/L^2).
+    L = 127
+    centre = sandpile.toppling_profile(L)[L // 2, L // 2]
+    assert centre * L**2 / (L + 1) ** 2 == pytest.approx(0.0736713, abs=2e-5)
 
 
 def test_same_seed_same_pile():

@@ -303,15 +303,30 @@ def toppling_laplacian(L):
     return (4 * kron(eye, eye) + kron(path, eye) + kron(eye, path)).tocsc()
 
 
+def toppling_profile(L):
+    """Mean topplings of each site per grain added at a uniformly random site (stationary state).
+
+    Dhar: a grain added at i causes on average (Delta^-1)_ij topplings at j,
+    so site j topples (1/N) sum_i (Delta^-1)_ij times per grain. Equivalently,
+    over N = L^2 grains site j topples sum_i (Delta^-1)_ij times, which is the
+    mean number of steps a random walk from j takes to leave the table. The
+    profile vanishes at the walls and peaks at the centre, where it tends to
+    0.0737 (the torsion function of the unit square) as L grows.
+
+    Returns
+    -------
+    ndarray, shape (L, L)
+    """
+    L = check_int("L", L, low=1, high=MAX_L)
+    return spsolve(toppling_laplacian(L), np.ones(L * L)).reshape(L, L) / (L * L)
+
+
 def mean_avalanche_size_exact(L):
     """Mean number of topplings per added grain in the stationary state: (1/N) sum_ij (Delta^-1)_ij.
 
-    Dhar: a grain added at i causes on average (Delta^-1)_ij topplings at j;
-    averaging over the uniformly random site i gives this.
+    This is the sum over sites of :func:`toppling_profile`.
     """
-    L = check_int("L", L, low=1, high=MAX_L)
-    x = spsolve(toppling_laplacian(L), np.ones(L * L))
-    return float(x.sum() / (L * L))
+    return float(toppling_profile(L).sum())
 
 
 def recurrent_count_exact(L):
