@@ -23,6 +23,7 @@ CHAPTERS = {
     "ising": (3, 8, 4, "exact 1/8 = 0.125"),
     "associative-memory": (3, 9, 4, "Gaussian estimate M = 64.9"),
     "sandpiles-automata": (3, 7, 3, "4G/pi = 1.1662"),
+    "oscillators-neurons": (4, 7, 4, "identical from g = 0.08"),
 }
 
 

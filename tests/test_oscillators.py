@@ -132,3 +132,15 @@ def test_exact_noisy_stationary_state_against_simulation():
     assert abs(simulated - exact) < 0.01
     assert abs(simulated - osc.lorentzian_order_parameter(K, gamma, D)) > 0.03
     assert osc.stationary_order_parameter(2 * (gamma + D) * 0.99, gamma, D) == 0.0
+
+
+def test_identical_noisy_oscillators_are_the_mean_field_xy_model():
+    # gamma = 0: r = I1(K r / T) / I0(K r / T) with T = D, and T_c = K / 2.
+    from scipy.optimize import brentq
+    from scipy.special import i0e, i1e
+
+    K, T = 1.0, 0.3
+    exact = brentq(lambda r: i1e(K * r / T) / i0e(K * r / T) - r, 1e-6, 1.0)
+    assert osc.stationary_order_parameter(K, 0.0, T) == pytest.approx(exact, abs=1e-9)
+    assert osc.stationary_order_parameter(K, 0.0, 0.501) == 0.0
+    assert osc.stationary_order_parameter(K, 0.0, 0.49) > 0.1

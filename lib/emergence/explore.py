@@ -119,7 +119,8 @@ class Image:
 class Lines:
     """Curves y(x): ``x`` is a key of the computed data, ``ys`` maps a legend label to a key.
 
-    ``styles`` may map a label to "dashed" or "dotted" (theory curves).
+    ``styles`` may map a label to "dashed" or "dotted" (theory curves) or to
+    "dots" (unconnected points: orbits, bifurcation diagrams, phases on a circle).
     """
 
     x: str
@@ -306,8 +307,9 @@ def _draw_matplotlib(ax, panel, data):
                           vmin=low, vmax=high, extent=(0, 1, 1, 0))
     lines = []
     for i, (label, key) in enumerate(panel.ys.items()):
-        style = {"dashed": "--", "dotted": ":"}.get(panel.styles.get(label), "-")
-        (line,) = ax.plot(data[panel.x], data[key], style, color=PALETTE[i % len(PALETTE)], label=label)
+        style = {"dashed": "--", "dotted": ":", "dots": "."}.get(panel.styles.get(label), "-")
+        (line,) = ax.plot(data[panel.x], data[key], style, color=PALETTE[i % len(PALETTE)], label=label,
+                          ms=2 if style == "." else None)
         lines.append(line)
     ax.set(title=panel.title, xlabel=panel.xlabel, ylabel=panel.ylabel)
     if panel.log_x:
@@ -368,9 +370,10 @@ def _panel_columns(panel, data):
         img = np.asarray(data[panel.key])
         # Bokeh draws row 0 at the bottom; flip so both views agree with imshow.
         return {"image": [np.ascontiguousarray(img[::-1])], "dw": [img.shape[1]], "dh": [img.shape[0]]}
-    cols = {"x": np.asarray(data[panel.x], dtype=float)}
+    # Single precision halves the page size and is far finer than a pixel.
+    cols = {"x": np.asarray(data[panel.x], dtype=np.float32)}
     for i, key in enumerate(panel.ys.values()):
-        cols[f"y{i}"] = np.asarray(data[key], dtype=float)
+        cols[f"y{i}"] = np.asarray(data[key], dtype=np.float32)
     return cols
 
 
@@ -399,8 +402,12 @@ def _bokeh_panel(panel, source, default_data, image_size=240, plot_width=320):
                  x_axis_type="log" if panel.log_x else "linear", **ranges)
     items = []
     for i, label in enumerate(panel.ys):
-        glyph = fig.line("x", f"y{i}", source=source, color=PALETTE[i % len(PALETTE)], line_width=2,
-                         line_dash=panel.styles.get(label, "solid"))
+        color = PALETTE[i % len(PALETTE)]
+        if panel.styles.get(label) == "dots":
+            glyph = fig.scatter("x", f"y{i}", source=source, color=color, size=2, line_alpha=0)
+        else:
+            glyph = fig.line("x", f"y{i}", source=source, color=color, line_width=2,
+                             line_dash=panel.styles.get(label, "solid"))
         items.append(LegendItem(label=label, renderers=[glyph]))
     if len(items) > 1:
         # Below the frame, so that the legend never hides data and the explorer

@@ -302,7 +302,7 @@ def kuramoto_order(x, y):
     """Time-averaged Kuramoto order parameter of map neurons, with geometric phases.
 
     Node i's phase is the angle of (x_i - <x_i>, y_i - <y_i>) around its
-    time-averaged state, and R(t) = |(1/N) sum_i exp(i theta_i(t))|; the
+    time-averaged state, and ``R(t) = |(1/N) sum_i exp(i theta_i(t))|``; the
     result is the mean of R over time. Nodes at rest get phase 0.
 
     Parameters

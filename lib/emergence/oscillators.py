@@ -277,10 +277,14 @@ def stationary_order_parameter(K, gamma, noise, *, nodes=400, modes=None):
     K_c = 2 (gamma + D)). Compare :func:`lorentzian_order_parameter`, the
     Ott-Antonsen closure, which is exact only at D = 0.
 
+    With gamma = 0 (identical oscillators) this is the mean-field XY model at
+    temperature T = D with J = K: r = I_1(K r / T) / I_0(K r / T), ordered
+    below T_c = K / 2.
+
     Parameters
     ----------
     K : float >= 0
-    gamma : float > 0
+    gamma : float >= 0
     noise : float > 0
         D (for D = 0 use :func:`lorentzian_order_parameter`, which is exact).
     nodes : int
@@ -293,15 +297,18 @@ def stationary_order_parameter(K, gamma, noise, *, nodes=400, modes=None):
     float
     """
     K = check_real("K", K, low=0.0, high=1e4)
-    gamma = check_real("gamma", gamma, low=0.0, low_open=True, high=1e4)
-    D = check_real("noise", noise, low=1e-3 * gamma, high=1e4)
+    gamma = check_real("gamma", gamma, low=0.0, high=1e4)
+    D = check_real("noise", noise, low=1e-3 * max(gamma, 1.0), high=1e4)
     nodes = check_int("nodes", nodes, low=20, high=100_000)
     modes = int(20 + 4 * K / D) if modes is None else check_int("modes", modes, low=1, high=100_000)
     if K <= critical_coupling(gamma, D):
         return 0.0
-    u, w = np.polynomial.legendre.leggauss(nodes)
-    omega = gamma * np.tan(0.5 * np.pi * u * (1 - 1e-12))
-    w = w / 2  # the weights of g(omega) d omega = du on u in (-1/2, 1/2)
+    if gamma == 0.0:
+        omega, w = np.zeros(1), np.ones(1)
+    else:
+        u, w = np.polynomial.legendre.leggauss(nodes)
+        omega = gamma * np.tan(0.5 * np.pi * u * (1 - 1e-12))
+        w = w / 2  # the weights of g(omega) d omega = du on u in (-1/2, 1/2)
 
     def excess(r):  # self-consistency residual, positive below the fixed point
         return w @ _stationary_harmonic(omega, K * r, D, modes) - r
