@@ -273,7 +273,7 @@ def stationary_order_parameter(K, gamma, noise, *, nodes=400, modes=None):
     Each oscillator, in the mean field K r, has the stationary phase density of
     a Fokker-Planck equation, solved exactly by a continued fraction over its
     Fourier modes; r is the fixed point of r = integral g(omega) <cos theta>_omega
-    d omega (found by bisection on the largest nonzero root; 0 below
+    d omega (its nonzero root, found by Brent's method; 0 below
     K_c = 2 (gamma + D)). Compare :func:`lorentzian_order_parameter`, the
     Ott-Antonsen closure, which is exact only at D = 0.
 
@@ -313,8 +313,13 @@ def stationary_order_parameter(K, gamma, noise, *, nodes=400, modes=None):
     def excess(r):  # self-consistency residual, positive below the fixed point
         return w @ _stationary_harmonic(omega, K * r, D, modes) - r
 
-    lo, hi = 1e-9, 1.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
-    return 0.5 * (lo + hi)
+    from scipy.optimize import brentq
+
+    # Bracket the largest root from above (excess(1) < 0 always), halving r.
+    hi = 1.0
+    while hi > 1e-6:
+        lo = hi / 2
+        if excess(lo) > 0:
+            return float(brentq(excess, lo, hi, xtol=1e-13))
+        hi = lo
+    return 0.0
