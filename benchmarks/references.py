@@ -111,3 +111,14 @@ def numpy_kuramoto_rk4(theta, omega, K, dt, steps):
         k4 = velocity(theta + dt * k3)
         theta = theta + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6
     return theta
+
+
+def numpy_spacing_ratios(levels):
+    """Mean spacing ratio, vectorized numpy (sort, diff, min/max)."""
+    s = np.diff(np.sort(levels))
+    return np.mean(np.minimum(s[1:], s[:-1]) / np.maximum(s[1:], s[:-1]))
+
+
+def numpy_ipr(vectors):
+    """Inverse participation ratios of the columns, vectorized numpy."""
+    return np.sum(np.abs(vectors) ** 4, axis=0)

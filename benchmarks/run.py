@@ -19,13 +19,15 @@ sys.path.insert(0, str(HERE))
 from references import (  # noqa: E402
     numpy_checkerboard_sweeps,
     numpy_glauber_sweeps,
+    numpy_ipr,
     numpy_kuramoto_rk4,
     numpy_logistic_bifurcation,
     numpy_sandpile_drive,
+    numpy_spacing_ratios,
     python_sample_entropy,
 )
 
-from emergence import automata, explore, hopfield, ising, maps, oscillators, sandpile, stats  # noqa: E402
+from emergence import automata, explore, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, stats  # noqa: E402
 from emergence.warmup import warm_up  # noqa: E402
 
 
@@ -259,6 +261,55 @@ def build_execution_times():
     return {Path(r.uri).name: r.data.get("execution_seconds") for r in get_cache(str(cache_dir)).list_cache_records()}
 
 
+def _best(fn, repeats=5):
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def rmt_table():
+    import tracemalloc
+
+    print("\nRandom matrices")
+    for label, fn in (("beta_hermite eigenvalues, N = 10^4 (tridiagonal)", lambda: rmt.beta_hermite(10_000, 2.0, seed=0)),
+                      ("dense GOE N = 1000: sample + eigvalsh", lambda: np.linalg.eigvalsh(rmt.goe(1000, seed=0))),
+                      ("dense GOE N = 1000: sample + eigh (vectors)", lambda: np.linalg.eigh(rmt.goe(1000, seed=0)))):
+        seconds = _best(fn, 3)
+        tracemalloc.start()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"  {label}: {seconds * 1e3:.0f} ms, peak memory {peak / 1e6:.1f} MB")
+    levels = np.random.default_rng(0).standard_normal(1_000_000)
+    fast, slow = [], []
+    for _ in range(5):  # alternate the two, side by side
+        fast.append(_best(lambda: rmt.spacing_ratios(levels), 1))
+        slow.append(_best(lambda: numpy_spacing_ratios(levels), 1))
+    print(f"  spacing ratios, 10^6 levels (sort included): numba {min(fast) * 1e3:.1f} ms, numpy "
+          f"{min(slow) * 1e3:.1f} ms: {min(slow) / min(fast):.1f}x")
+    vectors = np.linalg.eigh(rmt.goe(1000, seed=1))[1]
+    fast, slow = [], []
+    for _ in range(5):
+        fast.append(_best(lambda: rmt.ipr(vectors), 1))
+        slow.append(_best(lambda: numpy_ipr(vectors), 1))
+    print(f"  IPR of 1000 eigenvectors (N = 1000): numba {min(fast) * 1e3:.2f} ms, numpy {min(slow) * 1e3:.2f} ms: "
+          f"{min(slow) / min(fast):.1f}x")
+    t = _best(lambda: rmt.wavepacket_spreading(1000, 2.0, 100, 0.05, record_every=100, seed=0), 3)
+    print(f"  Crank-Nicolson wavepacket: {t / (2000 * 1000) * 1e9:.1f} ns per site and step")
+
+
+def map_network_table():
+    C = map_networks.ring_star(99, star=0.01, ring=0.1, radius=5)
+    params = {"a": 0.89, "b": 0.18, "c": 0.28, "k": 0.03}
+    t = _best(lambda: map_networks.simulate("chialvo", params, C, 1000, transient=0, seed=0), 3)
+    t1 = _best(lambda: map_networks.simulate("chialvo", params, C, 1000, transient=0, lyapunov=1, seed=0), 3)
+    print(f"\nRing-star network of 100 Chialvo neurons (dense coupling): {t / 1000 * 1e6:.0f} us per iteration, "
+          f"{t1 / 1000 * 1e6:.0f} us with the largest Lyapunov exponent")
+
+
 def main():
     warm_up()
     metropolis_table()
@@ -268,6 +319,8 @@ def main():
     automata_table()
     maps_table()
     kuramoto_table()
+    map_network_table()
+    rmt_table()
     in_build = build_execution_times()
     print("\nChapter execution time, budget 60 s: here (plain Python, kernels compiled) and in the last book build")
     for path in sorted((ROOT / "chapters").glob("*.md")):

@@ -24,6 +24,7 @@ CHAPTERS = {
     "associative-memory": (3, 9, 4, "Gaussian estimate M = 64.9"),
     "sandpiles-automata": (3, 7, 3, "4G/pi = 1.1662"),
     "oscillators-neurons": (4, 7, 4, "identical from g = 0.08"),
+    "random-matrices": (4, 10, 3, "variance 0.2512 (exact 0.2508)"),
 }
 
 

@@ -62,7 +62,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.mark.parametrize("chapter, explorers", [("ising", 3), ("associative-memory", 3), ("sandpiles-automata", 3),
-                                                  ("oscillators-neurons", 4)])
+                                                  ("oscillators-neurons", 4), ("random-matrices", 4)])
 def test_live_explorers_recompute_in_jupyterlab(lab, chapter, explorers):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",

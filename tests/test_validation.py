@@ -221,3 +221,44 @@ def test_domany_kinzel_probabilities(p):
 @given(L=st.one_of(not_an_int, st.integers(max_value=3), st.integers(min_value=2, max_value=500).map(lambda k: 2 * k + 1)))
 def test_coffee_L(L):
     raises_naming("L", lambda: automata.coffee(L, 5, seed=0))
+
+
+# --- random matrices and map-neuron networks --------------------------------
+from emergence import map_networks, rmt  # noqa: E402
+
+
+@FAST
+@given(N=st.one_of(not_an_int, st.integers(max_value=0), st.integers(min_value=6001, max_value=10**12)))
+def test_dense_ensemble_size(N):
+    for make in (rmt.goe, rmt.gue, rmt.ginibre):
+        raises_naming("N", lambda: make(N, seed=0))
+
+
+@FAST
+@given(beta=not_positive_finite)
+def test_beta_hermite_beta(beta):
+    raises_naming("beta", lambda: rmt.beta_hermite(10, beta, seed=0))
+
+
+@FAST
+@given(gamma=st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=10.001), st.just(math.nan)))
+def test_rosenzweig_porter_gamma(gamma):
+    raises_naming("gamma", lambda: rmt.rosenzweig_porter(10, gamma, seed=0))
+
+
+@FAST
+@given(levels=st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=2))
+def test_spacing_ratios_need_three_finite_levels(levels):
+    raises_naming("eigenvalues", lambda: rmt.spacing_ratios(levels))
+
+
+@FAST
+@given(n_ring=st.one_of(not_an_int, st.integers(max_value=2)))
+def test_ring_star_size(n_ring):
+    raises_naming("n_ring", lambda: map_networks.ring_star(n_ring, star=0.1, ring=0.1))
+
+
+@FAST
+@given(star=st.one_of(st.just(math.nan), st.just(math.inf), st.text(max_size=2), st.none()))
+def test_ring_star_strength(star):
+    raises_naming("star", lambda: map_networks.ring_star(4, star=star, ring=0.1))

@@ -368,6 +368,8 @@ def _panel_columns(panel, data):
     """The ColumnDataSource columns of one panel for one frame."""
     if isinstance(panel, Image):
         img = np.asarray(data[panel.key])
+        if img.dtype.kind == "f":
+            img = img.astype(np.float32)  # as for lines: half the page size, far finer than a colour step
         # Bokeh draws row 0 at the bottom; flip so both views agree with imshow.
         return {"image": [np.ascontiguousarray(img[::-1])], "dw": [img.shape[1]], "dh": [img.shape[0]]}
     # Single precision halves the page size and is far finer than a pixel.

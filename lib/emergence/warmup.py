@@ -7,7 +7,7 @@ runs it; ``make lab`` too.
 
 import numpy as np
 
-from . import automata, hopfield, ising, maps, oscillators, sandpile, stats
+from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, stats
 
 
 def warm_up():
@@ -39,6 +39,14 @@ def warm_up():
     stats.sample_entropy(np.tile([0.0, 1.0], 5), 2, 0.5)
     for noise in (0.0, 0.1):
         oscillators.kuramoto(np.zeros(4), 1.0, 0.2, 0.1, noise=noise, seed=0)
+    map_networks.simulate(["chialvo", "rulkov"], [{"a": 0.89, "b": 0.18, "c": 0.28, "k": 0.03},
+                                                  {"alpha": 4.5, "mu": 0.001, "sigma": -1.0}],
+                          map_networks.chain(2, 0.1), 3, transient=1, lyapunov=2, seed=0)
+    rmt.spacing_ratios([0.0, 1.0, 3.0])
+    rmt.ipr(np.eye(2))
+    rmt.ipr(np.eye(2) + 0j)
+    rmt.localization_length(1.0, n=100, seed=0)
+    rmt.wavepacket_spreading(4, 1.0, 0.1, 0.05, record_every=1, seed=0)
 
 
 if __name__ == "__main__":
