@@ -195,7 +195,25 @@ def test_same_seed_same_matrix():
     (lambda: rmt.wavepacket_spreading(100, 1.0, 1e6, 0.001), "N \\* steps"),
     (lambda: rmt.cavity_intensities(10, 20, 5), "M"),
     (lambda: rmt.wigner_surmise([1.0], beta=3), "beta"),
+    (lambda: rmt.quantum_rem(13, 1.0), "n"),
 ])
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises((ValueError, TypeError), match=name):
         call()
+
+
+def test_quantum_rem_structure_and_limits():
+    n = 8
+    H = rmt.quantum_rem(n, 0.7, seed=1)
+    np.testing.assert_array_equal(H, H.T)
+    off = H - np.diag(np.diag(H))
+    assert np.all(np.sum(off == -0.7, axis=1) == n) and np.count_nonzero(off) == n * 2**n  # hypercube
+    # No field: the REM energies, variance n/2 (standard error sqrt(2/256) = 9% relative; 4 of them).
+    energies = np.diag(rmt.quantum_rem(n, 0.0, seed=2))
+    assert energies.var() == pytest.approx(n / 2, rel=4 * math.sqrt(2 / 2**n))
+    # Strong field: -field sum sigma^x, eigenvalues -field (n - 2k) with multiplicity C(n, k), shifted by
+    # O(sqrt(n) / field) relative to the field.
+    field = 1e3
+    levels = np.sort(np.linalg.eigvalsh(rmt.quantum_rem(n, field, seed=3))) / field
+    exact = np.sort(np.repeat(-(n - 2.0 * np.arange(n + 1)), [math.comb(n, k) for k in range(n + 1)]))
+    np.testing.assert_allclose(levels, exact, atol=0.01)

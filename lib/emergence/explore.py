@@ -250,6 +250,9 @@ class LiveExplorer:
         self.image = w.Image(format="png")
         self._background = None
         self._render()
+        # Constrained layout has placed the axes; freezing it makes the full
+        # redraws that changed axis limits need about half as long.
+        self.figure.set_layout_engine("none")
         header = [w.HTML(f"<b>{explorer.title}</b>")] if explorer.title else []
         self.widget = w.VBox(header + list(self.controls.values()) + [self.image] + self.readouts)
 

@@ -533,6 +533,26 @@ def wavepacket_spreading(N, W, t_max, dt=0.05, *, speed=0.0, record_every=20, se
     return Wavepacket(t=np.arange(records) * every * dt, msd=msd, density=density, seed=seed)
 
 
+def quantum_rem(n, field, *, seed=None):
+    """The quantum random energy model on n spins: a 2^n x 2^n real symmetric matrix (n <= 12).
+
+    H = E(sigma) - field * sum_i sigma^x_i in the basis of the 2^n spin
+    configurations: independent Gaussian energies E(sigma) of variance n/2
+    (Derrida's REM, extensive energies E = n eps) on the diagonal, and -field
+    between configurations that differ by one spin flip: a particle hopping
+    on the n-dimensional hypercube with random site energies.
+    """
+    n = check_int("n", n, low=1, high=12)
+    field = check_real("field", field, low=0.0, high=1e6)
+    dim = 1 << n
+    h = np.zeros((dim, dim))
+    h[np.diag_indices(dim)] = rng(resolve_seed(seed)).normal(0.0, math.sqrt(n / 2), dim)
+    states = np.arange(dim)
+    for bit in range(n):
+        h[states, states ^ (1 << bit)] = -field
+    return h
+
+
 # --------------------------------------------------------------------------
 # open chaotic cavity
 # --------------------------------------------------------------------------
