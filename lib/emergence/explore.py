@@ -132,6 +132,7 @@ class Lines:
     xlim: tuple | None = None
     styles: dict = field(default_factory=dict)
     log_x: bool = False
+    log_y: bool = False
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,8 @@ def _draw_matplotlib(ax, panel, data):
     ax.set(title=panel.title, xlabel=panel.xlabel, ylabel=panel.ylabel)
     if panel.log_x:
         ax.set_xscale("log")
+    if panel.log_y:
+        ax.set_yscale("log")
     if panel.ylim:
         ax.set_ylim(*panel.ylim)
     if panel.xlim:
@@ -404,7 +407,8 @@ def _bokeh_panel(panel, source, default_data, image_size=240, plot_width=320):
         ranges["x_range"] = panel.xlim
     fig = figure(frame_width=plot_width, frame_height=240, title=panel.title, x_axis_label=panel.xlabel,
                  y_axis_label=panel.ylabel, tools="pan,wheel_zoom,reset", toolbar_location="above",
-                 x_axis_type="log" if panel.log_x else "linear", **ranges)
+                 x_axis_type="log" if panel.log_x else "linear", y_axis_type="log" if panel.log_y else "linear",
+                 **ranges)
     items = []
     for i, label in enumerate(panel.ys):
         color = PALETTE[i % len(PALETTE)]

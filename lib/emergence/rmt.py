@@ -308,7 +308,7 @@ def ipr(eigenvectors):
     float or ndarray, shape (M,)
     """
     v = np.asarray(eigenvectors)
-    if v.dtype.kind not in "fc" and v.dtype.kind not in "iu":
+    if v.dtype.kind not in "fciu":
         raise TypeError(f"eigenvectors must be real or complex numbers, got dtype {v.dtype}")
     if v.ndim not in (1, 2) or v.shape[0] == 0:
         raise ValueError(f"eigenvectors must be a non-empty vector or matrix, got shape {v.shape}")
