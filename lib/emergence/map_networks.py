@@ -175,7 +175,7 @@ class NetworkOrbit:
 
 
 def _nodes(kinds, params, N):
-    """Per-node kind ids and a padded parameter table."""
+    """Per-node kind names, kind ids and a padded parameter table."""
     kinds = [kinds] * N if isinstance(kinds, str) else list(kinds)
     params = [params] * N if isinstance(params, dict) else list(params)
     if len(kinds) != N or len(params) != N:
@@ -192,7 +192,7 @@ def _nodes(kinds, params, N):
                              f"got {p!r}")
         ids[i] = map_id
         P[i, : len(names)] = [check_real(f"params[{i}][{k!r}]", p[k]) for k in names]
-    return ids, P
+    return kinds, ids, P
 
 
 #: Boxes for random initial states, per neuron kind: ((x low, x high), (y low, y high)).
@@ -233,7 +233,7 @@ def simulate(kinds, params, coupling, n, *, transient=1000, lyapunov=0, x0=None,
     N = C.shape[0]
     if C.shape != (N, N) or not 1 <= N <= MAX_NODES:
         raise ValueError(f"coupling must be a square matrix with 1 to {MAX_NODES} rows, got shape {C.shape}")
-    ids, P = _nodes(kinds, params, N)
+    names, ids, P = _nodes(kinds, params, N)
     n = check_int("n", n, low=1, high=10_000_000)
     transient = check_int("transient", transient, low=0, high=100_000_000)
     m = check_int("lyapunov", lyapunov, low=0, high=2 * N)
@@ -245,8 +245,7 @@ def simulate(kinds, params, coupling, n, *, transient=1000, lyapunov=0, x0=None,
     # node's block when the nodes are uncoupled, and miss the largest exponent.
     frame = np.linalg.qr(gen.standard_normal((2 * N, m)))[0].T.copy() if m else np.zeros((0, 2 * N))
     if x0 is None:
-        kind_names = [kinds] * N if isinstance(kinds, str) else list(kinds)
-        start = np.array([[gen.uniform(*START_BOX[k][0]), gen.uniform(*START_BOX[k][1])] for k in kind_names])
+        start = np.array([[gen.uniform(*START_BOX[k][0]), gen.uniform(*START_BOX[k][1])] for k in names])
     else:
         start = check_real_array("x0", x0, ndim=2)
         if start.shape != (N, 2):

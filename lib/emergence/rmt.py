@@ -51,12 +51,16 @@ def goe(N, *, seed=None):
     return (a + a.T) / math.sqrt(2 * N)
 
 
+def _gue_stack(gen, count, N):
+    """``count`` independent GUE matrices, shape (count, N, N)."""
+    a = gen.standard_normal((count, N, N)) + 1j * gen.standard_normal((count, N, N))
+    return (a + np.conj(np.swapaxes(a, 1, 2))) / (2 * math.sqrt(N))
+
+
 def gue(N, *, seed=None):
     """A GUE matrix: complex Hermitian, ``E|H_ij|^2 = 1/N`` for every entry."""
     N = _dense_size("N", N)
-    gen = rng(resolve_seed(seed))
-    a = gen.standard_normal((N, N)) + 1j * gen.standard_normal((N, N))
-    return (a + a.conj().T) / (2 * math.sqrt(N))
+    return _gue_stack(rng(resolve_seed(seed)), 1, N)[0]
 
 
 def beta_hermite(N, beta, *, seed=None):
@@ -584,8 +588,7 @@ def cavity_intensities(N, M, samples, *, energy=0.0, seed=None):
     done = 0
     while done < samples:
         b = min(batch, samples - done)
-        a = gen.standard_normal((b, N, N)) + 1j * gen.standard_normal((b, N, N))
-        H = (a + np.conj(np.swapaxes(a, 1, 2))) / (2 * math.sqrt(N))
+        H = _gue_stack(gen, b, N)
         Wc = (gen.standard_normal((b, N, M)) + 1j * gen.standard_normal((b, N, M))) / math.sqrt(2 * N)
         A = energy * np.eye(N) - H + 1j * np.pi * Wc @ np.conj(np.swapaxes(Wc, 1, 2))
         psi = np.linalg.solve(A, Wc[:, :, :1])[:, :, 0]
