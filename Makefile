@@ -6,39 +6,63 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := --builder html -W -n --keep-going
+TIMES  := _build/test-times.tsv
 
-.PHONY: book test bench lab clean venv
+# Tests and benchmarks run one BLAS/OpenMP thread per process: their parallelism
+# comes from processes (pytest-xdist workers, chapters side by side), one per
+# CPU this machine really grants (emergence.threads.usable_cpus).
+ONE_THREAD = eval "$$($(BIN)/python -m emergence.threads --export 1)"
+JOBS       = $$($(BIN)/python -m emergence.threads)
+# $(call timed,PHASE,COMMAND): run COMMAND and append "PHASE<tab>seconds" to $(TIMES).
+timed = @echo ">>> $(1)"; mkdir -p _build; s=$$(date +%s%N); $(2); rc=$$?; \
+	printf '%s\t%s\n' "$(1)" "$$(( ($$(date +%s%N) - s) / 1000000 ))" >> $(TIMES); exit $$rc
+
+.PHONY: book test bench lab clean venv book-under-load
 
 $(STAMP): requirements.txt requirements-test.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	@echo ">>> install: $(VENV) from requirements.txt and requirements-test.txt"; s=$$(date +%s); \
+	$(PYTHON) -m venv $(VENV) && \
+	$(BIN)/python -m pip install --quiet --upgrade pip && \
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-test.txt && \
+	echo $$(( $$(date +%s) - s )) > $(VENV)/.install-seconds
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-## make book: build the whole book strictly (warnings and notebook errors fail) into _build/html
+## make book: build the whole book strictly (warnings and notebook errors fail) into _build/html.
+## Stale chapters execute side by side first, one single-threaded kernel per usable CPU
+## (EMERGENCE_BUILD_JOBS=N overrides the count).
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
-## make test: library tests, the strict book build, then tests of the built pages in Chromium
+## make test: library tests, the strict book build, then tests of the built pages in Chromium.
+## Prints the time of each phase at the end (also kept in _build/test-times.tsv).
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || printf '\n%s\n%s\n%s\n\n' \
 	  "!!!!!!!!!! Chromium not found: the browser tests of the built pages will be SKIPPED !!!!!!!!!!" \
 	  "!!!!!!!!!! Install it with: sudo apt-get install -y chromium   (CI does, in .ci/run)  !!!!!!!!!!" \
 	  "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-	$(BIN)/python -m pytest -m "not build and not browser" -q
-	@start=$$(date +%s); $(MAKE) --no-print-directory book; \
-	  echo "book build took $$(( $$(date +%s) - start )) s"
-	$(BIN)/python -m pytest -m "build or browser" -q
+	@mkdir -p _build; rm -f $(TIMES)
+	$(call timed,compile kernels,$(BIN)/python -m emergence.warmup)
+	$(call timed,library tests,$(ONE_THREAD); $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not build and not browser" -q)
+	$(call timed,book build,$(MAKE) --no-print-directory book)
+	$(call timed,page tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "build or browser" -q)
 
-## make bench: kernel speed against numpy, explorer latency, chapter execution time
+## make bench: kernel speed against numpy, explorer latency, chapter execution alone and beside a CPU hog,
+## and the phases of the last `make test` with their projection to 21 chapters.
+## `make bench SECTIONS="load phases"` runs only those (kernels, explorers, load, phases).
 bench: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py
+	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py $(SECTIONS)
 
-## make lab: JupyterLab on the chapters (MyST files open as notebooks)
+## make book-under-load: build the book from scratch alone, then again beside one busy process per CPU;
+## fails if any chapter executes more than 2.5x slower under load
+book-under-load: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/under_load.py --build
+
+## make lab: JupyterLab on the chapters (MyST files open as notebooks), thread pools sized to the usable CPUs
 lab: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH bash postBuild
+	eval "$$($(BIN)/python -m emergence.threads --export)"; \
 	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/chapters/ising.md $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:

@@ -1,4 +1,5 @@
-"""`make bench`: kernel speed against numpy references, explorer latency, chapter time.
+"""`make bench`: kernel speed against numpy references, explorer latency, chapter time
+(alone and beside a CPU hog), and the phases of the last `make test`.
 
 Every comparison is measured side by side in one run, alternating the two
 implementations, and reported as a ratio, because these machines are noisy.
@@ -29,6 +30,8 @@ from references import (  # noqa: E402
 
 from emergence import automata, explore, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, stats  # noqa: E402
 from emergence.warmup import warm_up  # noqa: E402
+
+import under_load  # noqa: E402
 
 
 def compile_c_reference(name="metropolis"):
@@ -318,8 +321,7 @@ def map_network_table():
           f"{t1 / 1000 * 1e6:.0f} us with the largest Lyapunov exponent")
 
 
-def main():
-    warm_up()
+def kernel_tables():
     metropolis_table()
     wolff_table()
     glauber_table()
@@ -329,6 +331,9 @@ def main():
     kuramoto_table()
     map_network_table()
     rmt_table()
+
+
+def explorer_tables():
     in_build = build_execution_times()
     print("\nChapter execution time, budget 60 s: here (plain Python, kernels compiled) and in the last book build")
     for path in sorted((ROOT / "chapters").glob("*.md")):
@@ -337,6 +342,34 @@ def main():
         built = f"{built:.1f} s" if built else "not built yet (make book)"
         print(f"  {path.name}: {seconds:.1f} s here; {built} in the build (static explorer frames included)")
         explorer_latency(explorers)
+
+
+def test_phases():
+    from timings import summary
+
+    times = ROOT / "_build" / "test-times.tsv"
+    if times.exists():
+        print("\n" + summary(times))
+    else:
+        print("\nNo `make test` phases recorded yet (run make test)")
+
+
+SECTIONS = {"kernels": kernel_tables, "explorers": explorer_tables, "load": lambda: under_load.chapter_table(),
+            "phases": test_phases}
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Emergence benchmarks")
+    parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    warm_up()
+    for name in args.sections or SECTIONS:
+        SECTIONS[name]()
 
 
 if __name__ == "__main__":

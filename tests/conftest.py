@@ -1,3 +1,66 @@
 import os
+import sys
+import time
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+_SESSION_START = time.perf_counter()
+
+
+def pytest_terminal_summary(terminalreporter):
+    # `make test` sets EMERGENCE_TEST_TIMES for its last phase: print the timing table of all phases
+    # here, before pytest's closing line.
+    times = os.environ.get("EMERGENCE_TEST_TIMES")
+    if not times:
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from timings import summary
+
+    terminalreporter.write_sep("=", "timings")
+    terminalreporter.write_line(summary(times, page_tests_seconds=time.perf_counter() - _SESSION_START))
+
+
+# ---------------------------------------------------------------------------
+# Shared by the page tests: one static server and one Chromium per test process.
+# ---------------------------------------------------------------------------
+import functools  # noqa: E402
+import http.server  # noqa: E402
+import threading  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The built book, served on a free loopback port."""
+    if not (HTML / "index.html").exists():
+        pytest.fail("_build/html is missing: run `make book` first (make test does)")
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -77,3 +77,13 @@ def test_api_reference_generated():
                  "emergence.hopfield.retrieve", "emergence.hopfield.retrieval_overlap_theory",
                  "emergence.clustering.silhouette_score", "emergence.sandpile.drive", "emergence.automata.coffee"):
         assert name in text
+
+
+def test_front_page_contents_lists_every_planned_chapter():
+    text = (HTML / "intro.html").read_text(encoding="utf-8")
+    contents = text[text.index('<section id="contents">'):text.index('<section id="conventions">')]
+    parts = re.findall(r"<h3>(Part [IV]+):", contents)
+    assert parts == ["Part I", "Part II", "Part III", "Part IV", "Part V"]
+    assert len(re.findall(r"<li>", contents)) == 21
+    for chapter in CHAPTERS:
+        assert f'href="chapters/{chapter}.html"' in contents, chapter

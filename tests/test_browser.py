@@ -1,22 +1,14 @@
 """Every built page in headless Chromium: no console error, no request leaving the
 machine, math rendered, and every static explorer responds to its controls."""
 
-import functools
-import http.server
 import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import CHROMIUM, HTML, ROOT
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
     print("\n" + "!" * 78 + "\n!! Chromium not found: SKIPPING the browser tests of the built pages.\n"
@@ -24,31 +16,6 @@ if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
     pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
 playwright = pytest.importorskip("playwright.sync_api")
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    if not (HTML / "index.html").exists():
-        pytest.fail("_build/html is missing: run `make book` first (make test does)")
-    handler = functools.partial(QuietHandler, directory=str(HTML))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url):
@@ -128,4 +95,36 @@ def test_every_static_explorer_responds(server, browser, chapter):
                                    arg=before, timeout=10_000)
     page.screenshot(path=str(ROOT / "_build" / f"{chapter}-page.png"), full_page=False)
     assert not problems, f"console errors: {problems}"
+    page.close()
+
+
+PARTS = ["Part I:", "Part II:", "Part III:", "Part IV:", "Part V:"]
+PLANNED_CHAPTERS = 21
+
+
+def test_front_page_lists_every_planned_chapter_on_its_own_line(server, browser):
+    page, problems, _ = open_page(browser, f"{server}/intro.html")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    contents = page.locator("section#contents")
+    headings = contents.locator("h3").all_inner_texts()
+    assert [h.split(":")[0] + ":" for h in headings] == PARTS, headings
+    items = contents.locator("ol > li")
+    assert items.count() == PLANNED_CHAPTERS
+    # Rendered one below the other, numbered 1..21 in order (a list item that ran into a paragraph
+    # would be missing here, and two items sharing a line would share a top coordinate).
+    tops = [items.nth(i).bounding_box()["y"] for i in range(PLANNED_CHAPTERS)]
+    assert all(b > a for a, b in zip(tops, tops[1:])), tops
+    numbers = page.evaluate("""() => [...document.querySelectorAll('section#contents ol')].flatMap(ol =>
+        [...ol.children].map((li, k) => (ol.start || 1) + k))""")
+    assert numbers == list(range(1, PLANNED_CHAPTERS + 1))
+    # Exactly the chapters in the table of contents are linked, each to its page.
+    toc = [line.split("chapters/")[1].strip() for line in (ROOT / "_toc.yml").read_text().splitlines()
+           if line.strip().startswith("- file: chapters/")]
+    links = contents.locator("ol > li a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert sorted(h.split("/")[-1].removesuffix(".html") for h in links) == sorted(toc)
+    for i in range(PLANNED_CHAPTERS):
+        item = items.nth(i)
+        assert item.locator("a").count() == 1 or "in preparation" in item.inner_text()
+    contents.screenshot(path=str(ROOT / "_build" / "front-page-contents.png"))
+    assert not problems, problems
     page.close()

@@ -12,11 +12,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import CHROMIUM, ROOT
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api")
@@ -63,38 +62,35 @@ def lab(tmp_path_factory):
 
 @pytest.mark.parametrize("chapter, explorers", [("ising", 3), ("associative-memory", 3), ("sandpiles-automata", 3),
                                                   ("oscillators-neurons", 4), ("random-matrices", 4)])
-def test_live_explorers_recompute_in_jupyterlab(lab, chapter, explorers):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                    "--disable-background-networking", "--disable-component-update"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", None)
-                   or r.request.url.startswith(("data:", "blob:")) else r.abort())
-        # The MyST file itself, opened as a notebook; ?reset drops tabs restored from an earlier test, so that
-        # run-all-cells below acts on this notebook.
-        page.goto(f"{lab}/lab/tree/chapters/{chapter}.md?reset")
-        page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
-        # Run all cells once the kernel is up; the command's promise resolves when they have run (bounded here).
-        page.wait_for_function("[...document.querySelectorAll('.jp-StatusBar-TextItem')]"
-                               ".some(e => e.textContent.includes('Idle'))", timeout=120_000)
-        page.evaluate("() => Promise.race([window.jupyterapp.commands.execute('notebook:run-all-cells'),"
-                      " new Promise(done => setTimeout(done, 240000))])")
-        try:
-            page.wait_for_function(f"document.querySelectorAll('.widget-vbox img').length >= {explorers}",
-                                   timeout=240_000)
-        except playwright.TimeoutError:
-            page.screenshot(path=str(ROOT / "_build" / f"jupyterlab-live-{chapter}-timeout.png"))
-            raise
-        image = page.locator(".widget-vbox img").first
-        image.scroll_into_view_if_needed()
-        before = image.get_attribute("src")
-        handle = page.locator(".widget-vbox").first.locator(".noUi-handle").first
-        handle.focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function("(b) => document.querySelector('.widget-vbox img').getAttribute('src') !== b",
-                               arg=before, timeout=30_000)
-        page.screenshot(path=str(ROOT / "_build" / f"jupyterlab-live-{chapter}.png"))
-        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
-        assert not tracebacks, tracebacks
-        browser.close()
+def test_live_explorers_recompute_in_jupyterlab(lab, browser, chapter, explorers):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in ("127.0.0.1", None)
+               or r.request.url.startswith(("data:", "blob:")) else r.abort())
+    # The MyST file itself, opened as a notebook; ?reset drops tabs restored from an earlier test, so that
+    # run-all-cells below acts on this notebook.
+    page.goto(f"{lab}/lab/tree/chapters/{chapter}.md?reset")
+    page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
+    # Run all cells once the kernel is up; the command's promise resolves when they have run (bounded here).
+    page.wait_for_function("[...document.querySelectorAll('.jp-StatusBar-TextItem')]"
+                           ".some(e => e.textContent.includes('Idle'))", timeout=120_000)
+    page.evaluate("() => Promise.race([window.jupyterapp.commands.execute('notebook:run-all-cells'),"
+                  " new Promise(done => setTimeout(done, 240000))])")
+    try:
+        page.wait_for_function(f"document.querySelectorAll('.widget-vbox img').length >= {explorers}",
+                               timeout=240_000)
+    except playwright.TimeoutError:
+        page.screenshot(path=str(ROOT / "_build" / f"jupyterlab-live-{chapter}-timeout.png"))
+        raise
+    image = page.locator(".widget-vbox img").first
+    image.scroll_into_view_if_needed()
+    before = image.get_attribute("src")
+    handle = page.locator(".widget-vbox").first.locator(".noUi-handle").first
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(b) => document.querySelector('.widget-vbox img').getAttribute('src') !== b",
+                           arg=before, timeout=30_000)
+    page.screenshot(path=str(ROOT / "_build" / f"jupyterlab-live-{chapter}.png"))
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+    assert not tracebacks, tracebacks
+    page.close()

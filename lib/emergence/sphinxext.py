@@ -4,6 +4,11 @@ Listed in ``_config.yml`` under ``sphinx.extra_extensions``. It
 
 * sets ``EMERGENCE_EXPLORER=static`` before any notebook runs, so that kernels
   started by myst-nb inherit it and explorers render as static Bokeh pages;
+* gives every notebook kernel one BLAS/OpenMP/numba thread
+  (:func:`emergence.threads.thread_environment`), and executes the chapters
+  whose cached outputs are stale side by side, one kernel per usable CPU,
+  before Sphinx reads them (:mod:`emergence.execution`); a failing chapter
+  stops the build with its file, cell, line and traceback;
 * copies BokehJS from the installed ``bokeh`` (so versions always match) into
   ``_static/vendor/`` and loads it only on pages that hold an explorer;
 * removes sphinx-thebe's scripts, which Jupyter Book 1 always adds: they name
@@ -21,15 +26,32 @@ we do not want.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
+import time
 from pathlib import Path
 
+from sphinx.errors import SphinxError
+from sphinx.util import logging
+
+from .execution import describe_failure, execute_in_parallel, save_report
 from .explore import MODE_VARIABLE
+from .threads import thread_environment, usable_cpus
+
+logger = logging.getLogger(__name__)
 
 VENDOR = "vendor"
 BOKEH_FILES = ("bokeh.min.js", "bokeh-widgets.min.js")
 EXPLORER_MARKER = 'class="emergence-explorer"'
+#: Overrides the number of chapters executed at once (default: the usable CPUs).
+JOBS_VARIABLE = "EMERGENCE_BUILD_JOBS"
+#: Written next to the execution cache after every build that executed something.
+REPORT_NAME = "execution-report.json"
+
+
+class NotebookExecutionError(SphinxError):
+    category = "Chapter execution failed"
 
 
 def library_fingerprint(root=None):
@@ -73,6 +95,100 @@ def _on_config_inited(app, config):
     stamp.write_text(fingerprint)
 
 
+def build_jobs():
+    """How many chapters the build executes at once: $EMERGENCE_BUILD_JOBS, else the usable CPUs."""
+    value = os.environ.get(JOBS_VARIABLE, "").strip()
+    if not value:
+        return usable_cpus()
+    if not value.isdigit() or int(value) < 1:
+        raise NotebookExecutionError(f"{JOBS_VARIABLE} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _stale_notebooks(env, docnames, cache):
+    """(path, notebook, nb_config, read format) of each document to read whose outputs are not cached.
+
+    Reads each document exactly as myst-nb's parser will (same reader, same
+    notebook-level overrides and kernel aliases), so that the cache key computed
+    here is the one myst-nb looks up.
+    """
+    import re
+
+    from myst_nb.core.read import create_nb_reader
+
+    stale = []
+    for docname in sorted(docnames):
+        path = Path(env.doc2path(docname))
+        content = path.read_text(encoding="utf-8")
+        reader = create_nb_reader(str(path), env.myst_config, env.mystnb_config, content)
+        if reader is None:
+            continue
+        notebook = reader.read(content)
+        nb_config = env.mystnb_config
+        kernel = notebook.metadata.get("kernelspec", {}).get("name")
+        for pattern, alias in (nb_config.kernel_rgx_aliases or {}).items():
+            if kernel is not None and re.fullmatch(pattern, kernel):
+                notebook.metadata["kernelspec"]["name"] = alias
+                break
+        if nb_config.metadata_key in notebook.metadata:
+            overrides = dict(notebook.metadata[nb_config.metadata_key])
+            overrides.pop("output_folder", None)
+            nb_config = nb_config.copy(**overrides)
+        if nb_config.execution_mode != "cache":
+            continue
+        try:
+            cache.match_cache_notebook(notebook)
+        except KeyError:
+            stale.append((path, notebook, nb_config, reader.read_fmt))
+    return stale
+
+
+def _on_env_before_read_docs(app, env, docnames):
+    """Execute the stale chapters in parallel and cache their outputs for myst-nb."""
+    if getattr(env, "mystnb_config", None) is None or env.mystnb_config.execution_mode != "cache":
+        return
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(env.mystnb_config.execution_cache_path)
+    stale = _stale_notebooks(env, docnames, cache)
+    if not stale:
+        return
+    # Longest first (by the last recorded execution; new chapters count as long), so the pool ends together.
+    previous = {r.uri: r.data.get("execution_seconds") or 0.0 for r in cache.list_cache_records()}
+    stale.sort(key=lambda job: -previous.get(str(job[0]), math.inf))
+    workers = min(build_jobs(), len(stale))
+    root = Path(app.srcdir)
+    logger.info(f"[emergence] executing {len(stale)} notebook(s), {workers} at a time, one thread each")
+    by_name = {str(path): (path, nb_config, read_fmt) for path, _, nb_config, read_fmt in stale}
+    report = {"workers": workers, "threads_per_kernel": 1, "chapters": {}}
+    failures = []
+    start = time.perf_counter()
+    jobs = [(str(p), nb, p.parent, c.execution_timeout, c.execution_allow_errors) for p, nb, c, _ in stale]
+    for done in execute_in_parallel(jobs, workers=workers):
+        path, nb_config, read_fmt = by_name[done.name]
+        name = path.relative_to(root).as_posix() if root in path.parents else str(path)
+        report["chapters"][name] = {"seconds": round(done.seconds, 2), "ok": done.ok}
+        if done.ok:
+            record = cache.add_nb_to_project(str(path), read_data=read_fmt)
+            cache.cache_notebook_bundle(CacheBundleIn(done.notebook, record.uri,
+                                                      data={"execution_seconds": done.seconds}),
+                                        check_validity=False, overwrite=True)
+            logger.info(f"[emergence] {name}: executed in {done.seconds:.1f} s")
+        else:
+            logger.info(f"[emergence] {name}: FAILED after {done.seconds:.1f} s")
+            failures.append((done, name, nb_config))
+    report["wall_seconds"] = round(time.perf_counter() - start, 2)
+    save_report(Path(env.mystnb_config.execution_cache_path).parent / REPORT_NAME, report)
+    logger.info(f"[emergence] executed {len(stale)} notebook(s) in {report['wall_seconds']:.1f} s")
+    fatal = [describe_failure(done, name) for done, name, cfg in failures if cfg.execution_raise_on_error]
+    for done, name, cfg in failures:
+        if not cfg.execution_raise_on_error:
+            logger.warning(describe_failure(done, name), location=str(by_name[done.name][0]))
+    if fatal:
+        raise NotebookExecutionError(f"{len(fatal)} chapter(s) failed to execute:\n\n" + "\n\n".join(fatal))
+
+
 def _on_builder_inited(app):
     if app.builder.format != "html":
         return
@@ -108,8 +224,11 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    # Kernels started from here (by this extension or by myst-nb) inherit both.
     os.environ[MODE_VARIABLE] = "static"
+    os.environ.update(thread_environment(1))
     app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _on_builder_inited)
+    app.connect("env-before-read-docs", _on_env_before_read_docs)
     app.connect("html-page-context", _on_html_page_context, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
