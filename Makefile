@@ -46,7 +46,7 @@ test: $(STAMP)
 	$(call timed,compile kernels,$(BIN)/python -m emergence.warmup)
 	$(call timed,library tests,$(ONE_THREAD); $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not build and not browser" -q)
 	$(call timed,book build,$(MAKE) --no-print-directory book)
-	$(call timed,page tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "build or browser" -q)
+	$(call timed,page tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "build or browser" -q --durations=10)
 
 ## make bench: kernel speed against numpy, explorer latency, chapter execution alone and beside a CPU hog,
 ## and the phases of the last `make test` with their projection to 21 chapters.

@@ -54,14 +54,6 @@ class Execution:
         return self.error is None
 
 
-def _failing_cell(notebook):
-    """Index of the first code cell with an error output, or None."""
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", ())):
-            return index
-    return None
-
-
 def execute_notebook(notebook, *, cwd, timeout, allow_errors=False, name=""):
     """Execute ``notebook`` in a fresh kernel, as myst-nb's cache mode does.
 
@@ -84,21 +76,23 @@ def execute_notebook(notebook, *, cwd, timeout, allow_errors=False, name=""):
     """
     from jupyter_cache.executors.utils import single_nb_execution
 
+    started = []  # index of each cell as nbclient sends it to the kernel: the last one is the one that failed
     start = time.perf_counter()
     try:
         result = single_nb_execution(notebook, cwd=str(cwd), timeout=timeout, allow_errors=allow_errors,
-                                     meta_override=True)
+                                     meta_override=True,
+                                     on_cell_execute=lambda cell, cell_index: started.append(cell_index))
         error = result.err
     except Exception as exc:  # the kernel died or would not start: still report the chapter
         error = exc
     seconds = time.perf_counter() - start
     if error is None:
         return Execution(name, notebook, seconds)
-    cell = _failing_cell(notebook)
-    if cell is None:  # a timeout or a dead kernel leaves no error output: the first cell not run is the one
-        cell = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "code"
-                     and c.get("execution_count") is None), None)
-    message = f"{type(error).__name__}: {ANSI.sub('', str(error)).strip()}"
+    cell = started[-1] if started else None
+    if getattr(error, "ename", None):  # a cell raised: its exception, as the kernel reported it
+        message = f"{error.ename}: {error.evalue}"
+    else:
+        message = f"{type(error).__name__}: {ANSI.sub('', str(error)).strip()}"
     return Execution(name, notebook, seconds, message, cell)
 
 
