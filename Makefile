@@ -42,11 +42,11 @@ test: $(STAMP)
 	  "!!!!!!!!!! Chromium not found: the browser tests of the built pages will be SKIPPED !!!!!!!!!!" \
 	  "!!!!!!!!!! Install it with: sudo apt-get install -y chromium   (CI does, in .ci/run)  !!!!!!!!!!" \
 	  "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-	@mkdir -p _build; rm -f $(TIMES)
+	@mkdir -p _build; rm -f $(TIMES) _build/test-durations.json
 	$(call timed,compile kernels,$(BIN)/python -m emergence.warmup)
-	$(call timed,library tests,$(ONE_THREAD); $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not build and not browser" -q)
+	$(call timed,library tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) EMERGENCE_TEST_PHASE="library tests" $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not build and not browser" -q)
 	$(call timed,book build,$(MAKE) --no-print-directory book)
-	$(call timed,page tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "build or browser" -q --durations=10)
+	$(call timed,page tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) EMERGENCE_TEST_PHASE="page tests" $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "build or browser" -q --durations=10)
 
 ## make bench: kernel speed against numpy, explorer latency, chapter execution alone and beside a CPU hog,
 ## and the phases of the last `make test` with their projection to 21 chapters.

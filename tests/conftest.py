@@ -6,19 +6,29 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 _SESSION_START = time.perf_counter()
+_DURATIONS = {}
+
+
+# `make test` sets EMERGENCE_TEST_TIMES (its phase-times file) and EMERGENCE_TEST_PHASE: each test's
+# duration is recorded for the per-chapter projection, and the last phase prints the timing table of
+# all phases, before pytest's closing line.
+def pytest_runtest_logreport(report):
+    if os.environ.get("EMERGENCE_TEST_TIMES"):
+        _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter):
-    # `make test` sets EMERGENCE_TEST_TIMES for its last phase: print the timing table of all phases
-    # here, before pytest's closing line.
     times = os.environ.get("EMERGENCE_TEST_TIMES")
-    if not times:
+    if not times or hasattr(terminalreporter.config, "workerinput"):
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from timings import summary
+    from timings import save_test_durations, summary
 
-    terminalreporter.write_sep("=", "timings")
-    terminalreporter.write_line(summary(times, page_tests_seconds=time.perf_counter() - _SESSION_START))
+    phase = os.environ.get("EMERGENCE_TEST_PHASE", "tests")
+    save_test_durations(times, phase, _DURATIONS, time.perf_counter() - _SESSION_START)
+    if phase == "page tests":
+        terminalreporter.write_sep("=", "timings")
+        terminalreporter.write_line(summary(times))
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Kernels are cached on disk (``cache=True``), so after this the first call in a
 new session loads machine code instead of compiling. Binder's ``postBuild``
-runs it; ``make lab`` too.
+runs it; ``make lab`` and ``make test`` too. From the command line the model
+families compile side by side, one process per usable CPU.
 """
 
 import numpy as np
@@ -10,13 +11,15 @@ import numpy as np
 from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, stats
 
 
-def warm_up():
-    """Call each kernel on a tiny input."""
+def _ising():
     ising.simulate(4, 2.0, 2, seed=0)
     ising.simulate(4, 2.0, 2, method="wolff", seed=0)
     ising.sample_configurations(4, 2.0, 2, seed=0)
     ising.block_spin(np.ones((4, 4)), 2)
     ising.energy_per_spin(np.ones((4, 4)))
+
+
+def _hopfield():
     binary = hopfield.random_patterns(8, 3, seed=0)
     real = binary + 0.5
     for patterns in (binary, real):
@@ -24,12 +27,18 @@ def warm_up():
             hopfield.retrieve(patterns, np.ones(8), p=p, sweeps=2, seed=0)
             hopfield.retrieve(patterns, np.ones(8), p=p, T=[0.5, 0.0], sweeps=2, seed=0)
             hopfield.flip_energies(patterns, np.ones(8), p=p)
+
+
+def _sandpiles_and_automata():
     pile = sandpile.drive(4, 50, seed=0)
     sandpile.is_recurrent(pile.heights)
     sandpile.relax(pile.heights.astype(np.int64) + 4)
     automata.coffee(4, 2, seed=0)
     automata.coffee(4, 2, interacting=False, seed=0)
     automata.domany_kinzel(0.5, 0.5, 8, 2, seed=0)
+
+
+def _maps_and_oscillators():
     for name in maps.MAPS:
         params = {k: 0.5 for k in maps.MAPS[name][2]}
         start = [0.3, 0.1][: maps.MAPS[name][1]]
@@ -42,6 +51,9 @@ def warm_up():
     map_networks.simulate(["chialvo", "rulkov"], [{"a": 0.89, "b": 0.18, "c": 0.28, "k": 0.03},
                                                   {"alpha": 4.5, "mu": 0.001, "sigma": -1.0}],
                           map_networks.chain(2, 0.1), 3, transient=1, lyapunov=2, seed=0)
+
+
+def _random_matrices():
     rmt.spacing_ratios([0.0, 1.0, 3.0])
     rmt.ipr(np.eye(2))
     rmt.ipr(np.eye(2) + 0j)
@@ -49,6 +61,29 @@ def warm_up():
     rmt.wavepacket_spreading(4, 1.0, 0.1, 0.05, record_every=1, seed=0)
 
 
+# The slowest to compile first, so that the processes finish together.
+FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices)
+
+
+def _run(index):
+    FAMILIES[index]()
+
+
+def warm_up(workers=1):
+    """Call each kernel on a tiny input, in this process or in ``workers`` processes side by side."""
+    if workers <= 1:
+        for family in FAMILIES:
+            family()
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_run, range(len(FAMILIES))))
+
+
 if __name__ == "__main__":
-    warm_up()
+    from .threads import usable_cpus
+
+    warm_up(usable_cpus())
     print("emergence: numba kernels compiled and cached")
