@@ -12,7 +12,8 @@ Projection to the planned 21 chapters: chapter execution, kernel compilation
 and Sphinx grow in proportion to the chapter count. For the two test phases,
 only the tests that belong to a chapter grow: a page test whose id names a
 chapter, and every library test but those of the shared build and explorer
-machinery (FIXED_TEST_FILES). Each phase's wall time is scaled by how its
+machinery (FIXED_TEST_FILES); fixture set-up and tear-down (a browser, a
+JupyterLab) count as fixed. Each phase's wall time is scaled by how its
 summed test time grows.
 """
 
@@ -50,6 +51,8 @@ def save_test_durations(times_file, phase, durations, wall_seconds):
 def growth(phase, tests, slugs, planned):
     """Factor by which a test phase's summed time grows from len(slugs) chapters to ``planned``."""
     def grows(nodeid):
+        if nodeid == "(fixtures)":
+            return False
         if phase == "page tests":
             return any(slug in nodeid for slug in slugs)
         return nodeid.split("::")[0].rsplit("/", 1)[-1] not in FIXED_TEST_FILES

@@ -85,9 +85,9 @@ def test_parallel_pool_executes_every_notebook(tmp_path):
     assert len({results[k].notebook.cells[0].outputs[0]["text"].split()[1] for k in results}) == 3
 
 
-@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
-def test_pool_rejects_bad_worker_counts(workers):
-    with pytest.raises(ValueError, match="workers"):
+@pytest.mark.parametrize("workers, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_pool_rejects_bad_worker_counts(workers, error):
+    with pytest.raises(error, match="workers"):
         list(execution.execute_in_parallel([("a", notebook("1"), ".", 10, False)], workers=workers))
 
 

@@ -51,6 +51,7 @@ class Execution:
 
     @property
     def ok(self):
+        """True when every cell ran."""
         return self.error is None
 
 
@@ -122,8 +123,10 @@ def execute_in_parallel(jobs, *, workers):
     """
     import nbformat
 
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be an int, got {type(workers).__name__}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     jobs = list(jobs)
     if not jobs:
         return
@@ -163,7 +166,11 @@ def describe_failure(execution, source_path=None):
 
 
 def read_chapter(path):
-    """Read a MyST chapter into a notebook exactly as the book build does (myst-nb's reader)."""
+    """Read a MyST chapter into a notebook with myst-nb's reader, as the book build does.
+
+    The build passes the book's Markdown settings too; they do not change the
+    code cells, which are all that execution and the cache key depend on.
+    """
     from myst_nb.core.read import read_myst_markdown_notebook
 
     path = Path(path)
