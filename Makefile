@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+KERNELS := $(VENV)/.kernels-compiled
 BOOK_FLAGS := --builder html -W -n --keep-going
 TIMES  := _build/test-times.tsv
 
@@ -29,10 +30,16 @@ $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 
 venv: $(STAMP)
 
+# Compile every numba kernel once, the model families side by side, whenever the library changed,
+# so that chapters executing in parallel load machine code instead of each compiling it.
+$(KERNELS): $(STAMP) $(wildcard lib/emergence/*.py)
+	$(BIN)/python -m emergence.warmup
+	touch $(KERNELS)
+
 ## make book: build the whole book strictly (warnings and notebook errors fail) into _build/html.
 ## Stale chapters execute side by side first, one single-threaded kernel per usable CPU
 ## (EMERGENCE_BUILD_JOBS=N overrides the count).
-book: $(STAMP)
+book: $(STAMP) $(KERNELS)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
 ## make test: library tests, the strict book build, then tests of the built pages in Chromium.
@@ -43,7 +50,7 @@ test: $(STAMP)
 	  "!!!!!!!!!! Install it with: sudo apt-get install -y chromium   (CI does, in .ci/run)  !!!!!!!!!!" \
 	  "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 	@mkdir -p _build; rm -f $(TIMES) _build/test-durations.json
-	$(call timed,compile kernels,$(BIN)/python -m emergence.warmup)
+	$(call timed,compile kernels,$(MAKE) --no-print-directory $(KERNELS))
 	$(call timed,library tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) EMERGENCE_TEST_PHASE="library tests" $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not build and not browser" -q)
 	$(call timed,book build,$(MAKE) --no-print-directory book)
 	$(call timed,page tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) EMERGENCE_TEST_PHASE="page tests" $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "build or browser" -q --durations=10)
@@ -51,12 +58,12 @@ test: $(STAMP)
 ## make bench: kernel speed against numpy, explorer latency, chapter execution alone and beside a CPU hog,
 ## and the phases of the last `make test` with their projection to 21 chapters.
 ## `make bench SECTIONS="load phases"` runs only those (kernels, explorers, load, phases).
-bench: $(STAMP)
+bench: $(STAMP) $(KERNELS)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py $(SECTIONS)
 
 ## make book-under-load: build the book from scratch alone, then again beside one busy process per CPU;
 ## fails if any chapter executes more than 2.5x slower under load
-book-under-load: $(STAMP)
+book-under-load: $(STAMP) $(KERNELS)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/under_load.py --build
 
 ## make lab: JupyterLab on the chapters (MyST files open as notebooks), thread pools sized to the usable CPUs

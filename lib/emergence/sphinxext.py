@@ -46,6 +46,8 @@ BOKEH_FILES = ("bokeh.min.js", "bokeh-widgets.min.js")
 EXPLORER_MARKER = 'class="emergence-explorer"'
 #: Overrides the number of chapters executed at once (default: the usable CPUs).
 JOBS_VARIABLE = "EMERGENCE_BUILD_JOBS"
+#: A chapter's execution budget in the build (seconds, one thread), from the chapter contract.
+CHAPTER_BUDGET = 60
 #: Written next to the execution cache after every build that executed something.
 REPORT_NAME = "execution-report.json"
 
@@ -174,7 +176,8 @@ def _on_env_before_read_docs(app, env, docnames):
             cache.cache_notebook_bundle(CacheBundleIn(done.notebook, record.uri,
                                                       data={"execution_seconds": done.seconds}),
                                         check_validity=False, overwrite=True)
-            logger.info(f"[emergence] {name}: executed in {done.seconds:.1f} s")
+            over = f" (over the {CHAPTER_BUDGET} s chapter budget)" if done.seconds > CHAPTER_BUDGET else ""
+            logger.info(f"[emergence] {name}: executed in {done.seconds:.1f} s{over}")
         else:
             logger.info(f"[emergence] {name}: FAILED after {done.seconds:.1f} s")
             failures.append((done, name, nb_config))
