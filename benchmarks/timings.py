@@ -35,11 +35,6 @@ def chapter_slugs(root=ROOT):
             if line.strip().startswith("- file: chapters/")]
 
 
-def chapter_count(root=ROOT):
-    """Chapters in the book's table of contents."""
-    return len(chapter_slugs(root))
-
-
 def save_test_durations(times_file, phase, durations, wall_seconds):
     """Record one test phase's wall time and per-test durations next to the phase-times file."""
     path = Path(times_file).parent / DURATIONS_NAME

@@ -45,14 +45,6 @@ def cpu_hog(processes):
             hog.wait()
 
 
-def build_environment():
-    """The environment the book build gives notebook kernels."""
-    from emergence.explore import MODE_VARIABLE
-    from emergence.threads import thread_environment
-
-    return {**thread_environment(1), MODE_VARIABLE: "static"}
-
-
 def execute_chapter(path):
     """Seconds to execute one chapter as the build does (kernel start-up included)."""
     from emergence.execution import execute_notebook, read_chapter
@@ -64,6 +56,7 @@ def execute_chapter(path):
 
 
 def chapter_table(paths=None):
+    from emergence.execution import build_environment
     from emergence.threads import usable_cpus
 
     os.environ.update(build_environment())  # inherited by the kernels started below

@@ -15,7 +15,7 @@ import textwrap
 import nbformat
 import pytest
 
-from emergence import execution, threads
+from emergence import execution
 
 HEADER = """---
 jupytext:
@@ -37,8 +37,8 @@ def notebook(*sources):
 
 
 def test_kernel_runs_every_thread_pool_with_one_thread(tmp_path, monkeypatch):
-    # What the build does (sphinxext.setup): the kernel inherits the one-thread environment.
-    for name, value in threads.thread_environment(1).items():
+    # What the build does (sphinxext.setup): the kernel inherits the build's environment.
+    for name, value in execution.build_environment().items():
         monkeypatch.setenv(name, value)
     nb = notebook("import numpy, scipy.linalg\nfrom threadpoolctl import threadpool_info\n"
                   "print(sorted({p['num_threads'] for p in threadpool_info()}), len(threadpool_info()) > 0)")

@@ -55,6 +55,14 @@ class Execution:
         return self.error is None
 
 
+def build_environment():
+    """The environment the book build gives every notebook kernel: static explorers, one thread per pool."""
+    from .explore import MODE_VARIABLE
+    from .threads import thread_environment
+
+    return {MODE_VARIABLE: "static", **thread_environment(1)}
+
+
 def execute_notebook(notebook, *, cwd, timeout, allow_errors=False, name=""):
     """Execute ``notebook`` in a fresh kernel, as myst-nb's cache mode does.
 

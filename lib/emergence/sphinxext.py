@@ -35,9 +35,8 @@ from pathlib import Path
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
-from .execution import describe_failure, execute_in_parallel, save_report
-from .explore import MODE_VARIABLE
-from .threads import thread_environment, usable_cpus
+from .execution import build_environment, describe_failure, execute_in_parallel, save_report
+from .threads import usable_cpus
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +162,7 @@ def _on_env_before_read_docs(app, env, docnames):
     root = Path(app.srcdir)
     logger.info(f"[emergence] executing {len(stale)} notebook(s), {workers} at a time, one thread each")
     by_name = {str(path): (path, nb_config, read_fmt) for path, _, nb_config, read_fmt in stale}
-    report = {"workers": workers, "threads_per_kernel": 1, "chapters": {}}
+    report = {"workers": workers, "chapters": {}}
     failures = []
     start = time.perf_counter()
     jobs = [(str(p), nb, p.parent, c.execution_timeout, c.execution_allow_errors) for p, nb, c, _ in stale]
@@ -228,8 +227,7 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
 
 def setup(app):
     # Kernels started from here (by this extension or by myst-nb) inherit both.
-    os.environ[MODE_VARIABLE] = "static"
-    os.environ.update(thread_environment(1))
+    os.environ.update(build_environment())
     app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("env-before-read-docs", _on_env_before_read_docs)
