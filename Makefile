@@ -18,7 +18,7 @@ JOBS       = $$($(BIN)/python -m emergence.threads)
 timed = @echo ">>> $(1)"; mkdir -p _build; s=$$(date +%s%N); $(2); rc=$$?; \
 	printf '%s\t%s\n' "$(1)" "$$(( ($$(date +%s%N) - s) / 1000000 ))" >> $(TIMES); exit $$rc
 
-.PHONY: book test bench lab clean venv book-under-load
+.PHONY: book student test bench lab clean venv book-under-load
 
 $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 	@echo ">>> install: $(VENV) from requirements.txt and requirements-test.txt"; s=$$(date +%s); \
@@ -42,7 +42,15 @@ $(KERNELS): $(STAMP) $(wildcard lib/emergence/*.py)
 book: $(STAMP) $(KERNELS)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
-## make test: library tests, the strict book build, then tests of the built pages in Chromium.
+## make student: the student edition into _build/student/html: the same book with every exercise
+## solution removed (not collapsed) and notebooks without solutions. It reuses the execution cache
+## of `make book`, so after it no chapter executes again.
+student: $(STAMP) $(KERNELS)
+	EMERGENCE_EDITION=student $(BIN)/jupyter-book build . $(BOOK_FLAGS) --path-output _build/student
+	ln -sfn _build/html _build/student/html
+
+## make test: library tests, the strict book build of both editions, then tests of the built pages
+## (and downloadable notebooks) in Chromium.
 ## Prints the time of each phase at the end (also kept in _build/test-times.tsv).
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || printf '\n%s\n%s\n%s\n\n' \
@@ -53,6 +61,7 @@ test: $(STAMP)
 	$(call timed,compile kernels,$(MAKE) --no-print-directory $(KERNELS))
 	$(call timed,library tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) EMERGENCE_TEST_PHASE="library tests" $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not build and not browser" -q)
 	$(call timed,book build,$(MAKE) --no-print-directory book)
+	$(call timed,student edition,$(MAKE) --no-print-directory student)
 	$(call timed,page tests,$(ONE_THREAD); EMERGENCE_TEST_TIMES=$(TIMES) EMERGENCE_TEST_PHASE="page tests" $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "build or browser" -q --durations=10)
 
 ## make bench: kernel speed against numpy, explorer latency, chapter execution alone and beside a CPU hog,

@@ -55,11 +55,22 @@ class NotebookExecutionError(SphinxError):
     category = "Chapter execution failed"
 
 
+#: Modules that build, test or teach from the book but that no chapter runs: editing them
+#: does not change any chapter's outputs, so it does not invalidate the execution cache.
+BUILD_TOOLS = frozenset({"sphinxext.py", "sphinx_course.py", "course.py", "notebooks.py", "execution.py",
+                         "warmup.py"})
+
+
 def library_fingerprint(root=None):
-    """SHA-256 of every Python source file of the ``emergence`` package (or of ``root``)."""
+    """SHA-256 of the Python sources of the ``emergence`` package (or of ``root``) that chapters run.
+
+    Every module counts except the ``BUILD_TOOLS``.
+    """
     root = Path(__file__).parent if root is None else Path(root)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
+        if path.parent == root and path.name in BUILD_TOOLS:
+            continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -85,15 +96,17 @@ def _on_config_inited(app, config):
     config.mathjax_path = f"{VENDOR}/mathjax/tex-chtml.js"
     cache = config.nb_execution_cache_path or str(Path(app.outdir).parent / ".jupyter_cache")
     cache = Path(app.confdir) / cache if not os.path.isabs(cache) else Path(cache)
-    stamp = cache.parent / ".emergence-library-fingerprint"
     fingerprint = library_fingerprint()
-    if not stamp.exists() or stamp.read_text() != fingerprint:
-        # A changed library invalidates executed outputs: drop the execution
-        # cache and the saved environment, so every notebook is read and run again.
-        shutil.rmtree(cache, ignore_errors=True)
-        (Path(app.doctreedir) / "environment.pickle").unlink(missing_ok=True)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fingerprint)
+    # A changed library invalidates executed outputs: drop the execution cache
+    # and the saved environment, so every notebook is read and run again. Both
+    # editions share the cache but not the environment, so each has its stamp.
+    for stamp, drop in ((cache.parent / ".emergence-library-fingerprint", lambda: shutil.rmtree(cache, True)),
+                        (Path(app.doctreedir) / ".emergence-library-fingerprint",
+                         lambda: (Path(app.doctreedir) / "environment.pickle").unlink(missing_ok=True))):
+        if not stamp.exists() or stamp.read_text() != fingerprint:
+            drop()
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint)
 
 
 def build_jobs():
@@ -153,6 +166,7 @@ def _on_env_before_read_docs(app, env, docnames):
 
     cache = get_cache(env.mystnb_config.execution_cache_path)
     stale = _stale_notebooks(env, docnames, cache)
+    app.emergence_executed = sorted(str(path) for path, *_ in stale)  # what this build ran
     if not stale:
         return
     # Longest first (by the last recorded execution; new chapters count as long), so the pool ends together.
