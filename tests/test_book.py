@@ -29,7 +29,8 @@ CHAPTERS = {
 
 
 def test_every_toc_page_was_built():
-    names = ["intro.html", "appendix/library.html"] + [f"chapters/{c}.html" for c in CHAPTERS]
+    names = ["intro.html", "appendix/library.html", "teaching/syllabus.html", "teaching/exercises.html"]
+    names += [f"chapters/{c}.html" for c in CHAPTERS]
     for name in names:
         assert (HTML / name).exists(), name
 

@@ -58,3 +58,34 @@ def test_fingerprint_changes_with_any_kernel_edit(tmp_path):
     kernel = copy / "ising.py"
     kernel.write_text(kernel.read_text().replace("accept[5 * a + b] = 1.0", "accept[5 * a + b] = 0.5"))
     assert sphinxext.library_fingerprint(copy) != before
+
+
+def test_fingerprint_ignores_the_build_tools_that_no_chapter_runs(tmp_path):
+    import shutil
+
+    copy = tmp_path / "emergence"
+    shutil.copytree(Path(sphinxext.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = sphinxext.library_fingerprint(copy)
+    for name in sphinxext.BUILD_TOOLS:
+        (copy / name).write_text((copy / name).read_text() + "\n# an edit\n")
+    assert sphinxext.library_fingerprint(copy) == before
+    chapters_import = {"ising.py", "explore.py", "plotting.py", "stats.py"}
+    assert not chapters_import & sphinxext.BUILD_TOOLS
+
+
+def test_each_edition_drops_its_own_stale_environment(tmp_path, monkeypatch):
+    """Both editions share the execution cache but each has its own environment to invalidate."""
+    reader = fake_app(tmp_path)
+    student = SimpleNamespace(outdir=str(tmp_path / "_build/student/_build/html"), confdir=str(tmp_path),
+                              doctreedir=str(tmp_path / "_build/student/_build/.doctrees"))
+    Path(student.doctreedir).mkdir(parents=True)
+    cache = str(tmp_path / "_build" / ".jupyter_cache")
+    shared = lambda: SimpleNamespace(nb_execution_cache_path=cache, mathjax_path="")  # noqa: E731
+    for app in (reader, student):
+        sphinxext._on_config_inited(app, shared())
+    monkeypatch.setattr(sphinxext, "library_fingerprint", lambda: "a different library")
+    sphinxext._on_config_inited(reader, shared())  # the reader build after a library edit ...
+    pickle = Path(student.doctreedir) / "environment.pickle"
+    pickle.write_text("old environment")
+    sphinxext._on_config_inited(student, shared())  # ... must not leave the student's environment stale
+    assert not pickle.exists()
