@@ -140,7 +140,7 @@ def test_adding_a_chapter_needs_no_edit_to_the_plan_or_the_generated_pages(tmp_p
     for track in PLAN.tracks:
         if ("spin-glasses",) in track.weeks:
             week = track.weeks.index(("spin-glasses",)) + 1
-            block = syllabus.split(f"## Track")[1 + PLAN.tracks.index(track)].split(f"### Week {week}:")[1]
+            block = syllabus.split("## Track")[1 + PLAN.tracks.index(track)].split(f"### Week {week}:")[1]
             block = block.split("### Week")[0]
             assert block.startswith(" Chapter 4: Spin glasses\n")
             glance = syllabus.split("## Track")[0]

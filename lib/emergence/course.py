@@ -50,7 +50,9 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Explorer:
+class Demo:
+    """An explorer of a chapter, to demo in class: its title and the section it is in."""
+
     title: str
     section: Section
 
@@ -72,7 +74,7 @@ class Chapter:
     hours: float
     prerequisites: tuple[str, ...]
     sections: tuple[Section, ...]
-    explorers: tuple[Explorer, ...]
+    explorers: tuple[Demo, ...]
     exercises: tuple[Exercise, ...]
 
 
@@ -173,7 +175,7 @@ def read_chapter(path, docname, plan):
                     sections.append(section)
         elif cell.cell_type == "code" and "Explorer(" in cell.source:
             for name in _explorer_titles(cell.source):
-                explorers.append(Explorer(name, section))
+                explorers.append(Demo(name, section))
     if title is None:
         raise CourseError(f"{where}: the chapter has no '# ' title")
 

@@ -103,8 +103,7 @@ def _blocks(lines):
 class _Converter:
     """Converts one chapter's Markdown cells; numbers are collected over the whole chapter first."""
 
-    def __init__(self, cells, *, student, titles, docname, bibliography, first_exercise):
-        self.student = student
+    def __init__(self, cells, *, titles, docname, bibliography, first_exercise):
         self.titles = titles
         self.folder = docname.rsplit("/", 1)[0] + "/" if "/" in docname else ""
         self.bibliography = bibliography
@@ -286,7 +285,7 @@ def chapter_notebook(md_text, *, student=False, executed=None, repository_url=""
         md_text, fmt="md:myst")
     notebook = nbformat.from_dict(notebook)
     cells = _drop_solutions(notebook.cells) if student else list(notebook.cells)
-    converter = _Converter(cells, student=student, titles=titles or {}, docname=docname,
+    converter = _Converter(cells, titles=titles or {}, docname=docname,
                            bibliography=_bibliography(bibfiles), first_exercise=first_exercise)
     for cell in cells:
         cell.metadata.pop("execution", None)

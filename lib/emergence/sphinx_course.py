@@ -28,7 +28,6 @@ import os
 import re
 from pathlib import Path
 
-from docutils import nodes
 from sphinx.errors import ConfigError
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
