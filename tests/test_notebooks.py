@@ -52,7 +52,7 @@ def test_notebook_markdown_is_plain_jupyter_markdown(path):
     text = markdown(nb)
     assert not MYST_LEFT.search(text), MYST_LEFT.search(text)
     assert "## References" in text and re.search(r"^- \[[A-Z][A-Za-z+]*\d\d\] .+\(\d{4}\)\. \*", text, re.M)
-    labels = notebooks._bibliography([ROOT / "references.bib"])
+    labels = notebooks._bibliography((str(ROOT / "references.bib"),))
     for keys in re.findall(r"\{cite\}`([^`]+)`", path.read_text()):
         for key in keys.split(","):
             label, reference = labels[key.strip()]

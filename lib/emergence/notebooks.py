@@ -19,6 +19,7 @@ turns each into a plain ``.ipynb`` (:func:`chapter_notebook`):
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 #: Metadata tag of the install cell.
@@ -194,8 +195,12 @@ class _Converter:
         return out + [""]
 
 
+@functools.lru_cache(maxsize=4)
 def _bibliography(bibfiles):
-    """{key: (label, one-line reference)} from BibTeX files, labelled as the book labels them (alpha)."""
+    """{key: (label, one-line reference)} from BibTeX files, labelled as the book labels them (alpha).
+
+    ``bibfiles`` is a tuple of paths; the result is cached, since one build converts every chapter.
+    """
     from pybtex.database import parse_file
     from pybtex.plugin import find_plugin
 
@@ -286,7 +291,8 @@ def chapter_notebook(md_text, *, student=False, executed=None, repository_url=""
     notebook = nbformat.from_dict(notebook)
     cells = _drop_solutions(notebook.cells) if student else list(notebook.cells)
     converter = _Converter(cells, titles=titles or {}, docname=docname,
-                           bibliography=_bibliography(bibfiles), first_exercise=first_exercise)
+                           bibliography=_bibliography(tuple(str(p) for p in bibfiles)),
+                           first_exercise=first_exercise)
     for cell in cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "markdown":
