@@ -1,6 +1,6 @@
 import numpy as np
 
-from emergence import ising
+from emergence import hopfield, ising
 
 
 def test_same_seed_same_arrays():
@@ -54,3 +54,24 @@ def test_hopfield_same_seed_same_arrays():
     np.testing.assert_array_equal(r3.state, r4.state)
     ex = hopfield.noisy_examples(a[:2], 4, 0.5, seed=3)
     np.testing.assert_array_equal(ex, hopfield.noisy_examples(a[:2], 4, 0.5, seed=3))
+
+
+def test_array_returning_draws_record_the_seed_they_used():
+    """With seed=None the integer drawn is kept on the returned array, and reproduces it exactly."""
+    import pickle
+
+    xi = hopfield.random_patterns(100, 3)
+    draws = {
+        "random_patterns": (xi, lambda s: hopfield.random_patterns(100, 3, seed=s)),
+        "corrupt": (hopfield.corrupt(xi[0], 0.2), lambda s: hopfield.corrupt(xi[0], 0.2, seed=s)),
+        "noisy_examples": (hopfield.noisy_examples(xi, 5, 0.4), lambda s: hopfield.noisy_examples(xi, 5, 0.4, seed=s)),
+        "sample_configurations": (ising.sample_configurations(8, 2.5, 3),
+                                  lambda s: ising.sample_configurations(8, 2.5, 3, seed=s)),
+    }
+    for name, (drawn, again) in draws.items():
+        assert isinstance(drawn.seed, int) and 0 <= drawn.seed < 2**63, name
+        np.testing.assert_array_equal(drawn, again(drawn.seed), err_msg=name)
+        assert again(17).seed == 17
+    # views keep the seed, computed arrays are plain, pickling keeps it
+    assert xi[1:].seed == xi.seed and type(2 * xi) is np.ndarray and type(xi.sum()) is not type(xi)
+    assert pickle.loads(pickle.dumps(xi)).seed == xi.seed

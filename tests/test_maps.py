@@ -105,11 +105,23 @@ def test_sample_entropy_of_iid_uniform_noise():
     assert stats.sample_entropy(np.tile([0.0, 1.0], 500), 2, 0.1) == pytest.approx(0.0, abs=1e-12)  # periodic
 
 
+def test_one_dimensional_maps_start_from_a_number():
+    # A scalar start is the natural call for the logistic map and gives the same orbit as [x0].
+    orbit = maps.iterate("logistic", {"r": 3.7}, 0.3, 50)
+    assert orbit.shape == (50, 1) and np.array_equal(orbit, maps.iterate("logistic", {"r": 3.7}, [0.3], 50))
+    assert orbit[1, 0] == pytest.approx(3.7 * 0.3 * 0.7)
+    # r = 4: exponent ln 2 exactly (conjugate to the tent map); 1e5 iterations give about +-0.01
+    assert maps.lyapunov("logistic", {"r": 4.0}, x0=0.3)[0] == pytest.approx(math.log(2), abs=0.02)
+
+
 @pytest.mark.parametrize("call, name", [
     (lambda: maps.iterate("tent", {}, [0.1], 10), "name"),
     (lambda: maps.iterate("logistic", {"a": 1.0}, [0.1], 10), "params"),
     (lambda: maps.iterate("logistic", {"r": math.nan}, [0.1], 10), "r"),
     (lambda: maps.iterate("henon", {"a": 1.4, "b": 0.3}, [0.1], 10), "x0"),
+    (lambda: maps.iterate("henon", {"a": 1.4, "b": 0.3}, 0.1, 10), "x0"),  # a number is not a 2-D state
+    (lambda: maps.iterate("logistic", {"r": 3.0}, [[0.1]], 10), "x0"),
+    (lambda: maps.lyapunov("logistic", {"r": 3.0}, x0=[0.1, 0.2]), "x0"),
     (lambda: maps.iterate("logistic", {"r": 3.0}, [0.1], 0), "n"),
     (lambda: maps.lyapunov("logistic", {"r": 3.0}, n=10**9), "n"),
     (lambda: maps.bifurcation("logistic", {"r": 3.0}, "a", [3.0]), "vary"),

@@ -39,13 +39,22 @@ MAX_STATIC_BYTES = 3_000_000
 # --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Slider:
-    """A numeric parameter on an evenly spaced grid ``values``."""
+    """A numeric parameter on an evenly spaced grid ``values``.
+
+    ``inert_when`` declares the states in which the control has no effect:
+    ``{"ensemble": ("poisson",)}`` means "inert while the parameter
+    ``ensemble`` is ``"poisson"``". There both views disable it and show
+    ``inert_note`` beside it. Every other control must change what is drawn
+    (:meth:`Explorer.check_frames`).
+    """
 
     name: str
     values: tuple
     default: float
     label: str = ""
     fmt: str = "{:g}"
+    inert_when: dict = field(default_factory=dict)
+    inert_note: str = ""
 
     def __post_init__(self):
         vals = np.asarray(self.values, dtype=float)
@@ -66,12 +75,14 @@ class Slider:
 @dataclass(frozen=True)
 class Choice:
     """A parameter with a few named options: ``options`` is a sequence of values
-    or of (label, value) pairs."""
+    or of (label, value) pairs. ``inert_when`` and ``inert_note`` as for :class:`Slider`."""
 
     name: str
     options: tuple
     default: object
     label: str = ""
+    inert_when: dict = field(default_factory=dict)
+    inert_note: str = ""
 
     def __post_init__(self):
         pairs = tuple(o if isinstance(o, tuple) else (str(o), o) for o in self.options)
@@ -170,6 +181,17 @@ class Explorer:
         self.continuous_update = continuous_update
         if self.n_frames > MAX_FRAMES:
             raise ValueError(f"the static explorer would need {self.n_frames} frames, more than {MAX_FRAMES}")
+        by_name = {p.name: p for p in self.params}
+        for p in self.params:
+            for other, values in p.inert_when.items():
+                if other not in by_name or other == p.name:
+                    raise ValueError(f"{p.name!r}: inert_when names {other!r}, not another parameter of {names}")
+                unknown = [v for v in values if v not in by_name[other].values]
+                if unknown:
+                    raise ValueError(f"{p.name!r}: inert_when[{other!r}] has values {unknown} that "
+                                     f"{other!r} does not take")
+            if p.inert_when and not p.inert_note:
+                raise ValueError(f"{p.name!r}: an inert control needs an inert_note telling the reader why")
 
     @property
     def defaults(self):
@@ -187,6 +209,40 @@ class Explorer:
     def static_frames(self):
         """``[(params, compute(**params)), ...]`` over the whole grid."""
         return [(params, self.compute(**params)) for params in self.grid()]
+
+    def inert(self, name, params):
+        """Whether control ``name`` is declared to have no effect in the state ``params``."""
+        p = next(p for p in self.params if p.name == name)
+        return any(params[other] in values for other, values in p.inert_when.items())
+
+    def check_frames(self, frames):
+        """Problems of a computed grid that a reader would meet as controls that do nothing.
+
+        * a control that, in some state, changes nothing that is drawn (no
+          panel's data, no readout) whichever value it takes, unless declared
+          inert there;
+        * a control declared inert in a state where it does change the drawing;
+        * a frame in which some panel has no finite value to draw (a blank panel).
+
+        Returns a list of messages (empty when the explorer is sound).
+        """
+        plots = [pn for pn in self.panels if not isinstance(pn, Readout)]
+        drawn = [_drawn(plots, self.panels, data) for _, data in frames]
+        index = {_key(params): k for k, (params, _) in enumerate(frames)}
+        problems = []
+        for k, (params, data) in enumerate(frames):
+            for pn in plots:
+                keys = [pn.key] if isinstance(pn, Image) else list(pn.ys.values())
+                if not any(np.isfinite(np.asarray(data[key], dtype=float)).any() for key in keys):
+                    problems.append(f"frame {params}: panel {pn.title or keys[0]!r} has nothing finite to draw")
+            for p in self.params:
+                others = [index[_key({**params, p.name: v})] for v in p.values if v != params[p.name]]
+                silent = all(_same(drawn[k], drawn[j]) for j in others)
+                if silent and not self.inert(p.name, params):
+                    problems.append(f"control {p.name!r} changes nothing drawn at {params}")
+                elif not silent and self.inert(p.name, params):
+                    problems.append(f"control {p.name!r} is declared inert at {params} but changes the drawing")
+        return problems
 
     def live(self):
         """The live ipywidgets explorer (a :class:`LiveExplorer`)."""
@@ -239,6 +295,7 @@ class LiveExplorer:
                                       style={"description_width": "initial", "button_width": "auto"})
             ctl.observe(self._on_change(p.name), names="value")
             self.controls[p.name] = ctl
+        self.notes = {p.name: w.HTML(f"<i>{p.inert_note}</i>") for p in explorer.params if p.inert_when}
         self.plots = [pn for pn in explorer.panels if not isinstance(pn, Readout)]
         self.figure = Figure(figsize=(4.2 * len(self.plots), 3.4), dpi=80, layout="constrained")
         self.canvas = FigureCanvasAgg(self.figure)
@@ -254,8 +311,18 @@ class LiveExplorer:
         # Constrained layout has placed the axes; freezing it makes the full
         # redraws that changed axis limits need about half as long.
         self.figure.set_layout_engine("none")
+        self._show_inert()
         header = [w.HTML(f"<b>{explorer.title}</b>")] if explorer.title else []
-        self.widget = w.VBox(header + list(self.controls.values()) + [self.image] + self.readouts)
+        rows = []
+        for name, ctl in self.controls.items():
+            rows += [ctl, self.notes[name]] if name in self.notes else [ctl]
+        self.widget = w.VBox(header + rows + [self.image] + self.readouts)
+
+    def _show_inert(self):
+        for name, note in self.notes.items():
+            off = self.explorer.inert(name, self.values)
+            self.controls[name].disabled = off
+            note.layout.display = None if off else "none"
 
     def _data_artists(self):
         for artist in self.artists:
@@ -270,6 +337,7 @@ class LiveExplorer:
     def update(self, **changes):
         """Recompute with the changed parameters and redraw."""
         self.values = {**self.values, **changes}
+        self._show_inert()
         self.data = self.explorer.compute(**self.values)
         limits = [(ax.get_xlim(), ax.get_ylim()) for ax in self.axes]
         for ax, pn, artist in zip(self.axes, self.plots, self.artists):
@@ -367,7 +435,31 @@ for (let s = 0; s < sources.length; s++) {
 for (let r = 0; r < readouts.length; r++) {
     readouts[r].text = texts[k][r];
 }
+for (let p = 0; p < controls.length; p++) {
+    controls[p].disabled = inert[k][p];
+    notes[p].visible = inert[k][p];
+}
 """
+
+
+def _key(params):
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
+def _drawn(plots, panels, data):
+    """Everything one frame draws: each panel's arrays and each readout's text."""
+    arrays = [np.asarray(data[pn.key]) if isinstance(pn, Image) else
+              [np.asarray(data[pn.x])] + [np.asarray(data[k]) for k in pn.ys.values()] for pn in plots]
+    return arrays, [str(data[pn.key]) for pn in panels if isinstance(pn, Readout)]
+
+
+def _same(a, b):
+    def equal(x, y):
+        if isinstance(x, list):
+            return len(x) == len(y) and all(equal(u, v) for u, v in zip(x, y))
+        return x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
+
+    return equal(a[0], b[0]) and a[1] == b[1]
 
 
 def _panel_columns(panel, data):
@@ -445,6 +537,10 @@ def _static_html(explorer):
     from bokeh.models import ColumnDataSource, CustomJS, Div
 
     frames = explorer.static_frames()
+    problems = explorer.check_frames(frames)
+    if problems:
+        raise ValueError(f"explorer {explorer.title!r} has controls a reader would move in vain:\n  "
+                         + "\n  ".join(problems))
     default_index = list(explorer.grid()).index(explorer.defaults)
     default_data = frames[default_index][1]
     plots = [pn for pn in explorer.panels if not isinstance(pn, Readout)]
@@ -458,16 +554,25 @@ def _static_html(explorer):
                for pn, src in zip(plots, sources)]
     controls, kinds, grids = zip(*(_bokeh_control(p) for p in explorer.params))
     divs = [Div(text=t) for t in texts[default_index]]
+    # Per frame and control: is the control inert there? Its note shows, and it is disabled, exactly then.
+    inert = [[explorer.inert(p.name, params) for p in explorer.params] for params, _ in frames]
+    notes = [Div(text=f"<i>{p.inert_note}</i>", visible=inert[default_index][i], styles={"color": "#666"})
+             for i, p in enumerate(explorer.params)]
+    for ctl, off in zip(controls, inert[default_index]):
+        ctl.disabled = off
     callback = CustomJS(
         args=dict(controls=list(controls), kinds=list(kinds), grids=list(grids), frames=per_frame,
-                  sources=sources, readouts=divs, texts=texts),
+                  sources=sources, readouts=divs, texts=texts, inert=inert, notes=notes),
         code=_SWAP_FRAME,
     )
     for ctl, kind in zip(controls, kinds):
         ctl.js_on_change("value" if kind == "slider" else "active", callback)
 
     header = [Div(text=f"<b>{explorer.title}</b>")] if explorer.title else []
-    script, div = components(column(*header, *controls, row(*figures), *divs))
+    rows = []
+    for ctl, note, p in zip(controls, notes, explorer.params):
+        rows += [ctl, note] if p.inert_when else [ctl]
+    script, div = components(column(*header, *rows, row(*figures), *divs))
     html = f'<div class="emergence-explorer">{div}{script}</div>'
     if len(html.encode()) > MAX_STATIC_BYTES:
         raise ValueError(

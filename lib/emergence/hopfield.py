@@ -34,7 +34,7 @@ from scipy import optimize, special, stats
 
 from ._validation import check_int, check_real, check_real_array, check_work
 from ._xoshiro import below, uniform
-from .random import kernel_state, resolve_seed, rng
+from .random import kernel_state, resolve_seed, rng, seeded
 
 MAX_ORDER = 8
 MAX_NEURONS = 1_000_000
@@ -219,19 +219,21 @@ def random_patterns(N, P, *, dilution=0.0, seed=None):
 
     Returns
     -------
-    ndarray of int8, shape (P, N)
-        Entries +1 and -1 with equal probability, or 0 with probability ``dilution``.
+    SeededArray of int8, shape (P, N)
+        Entries +1 and -1 with equal probability, or 0 with probability
+        ``dilution``; its attribute ``seed`` is the seed used.
     """
     N = check_int("N", N, low=1, high=MAX_NEURONS)
     P = check_int("P", P, low=1)
     dilution = check_real("dilution", dilution, low=0.0, high=1.0, high_open=True)
     if N * P > MAX_PATTERN_ENTRIES:
         raise ValueError(f"N * P = {N * P} entries is more than the limit {MAX_PATTERN_ENTRIES}; reduce N or P")
-    gen = rng(resolve_seed(seed))
+    seed = resolve_seed(seed)
+    gen = rng(seed)
     patterns = (2 * gen.integers(0, 2, size=(P, N), dtype=np.int8) - 1).astype(np.int8)
     if dilution > 0:
         patterns[gen.random((P, N)) < dilution] = 0
-    return patterns
+    return seeded(patterns, seed)
 
 
 def hebbian_couplings(patterns):
@@ -414,14 +416,18 @@ def retrieve(patterns, probe, *, T=0.0, p=2, sweeps=20, seed=None):
 
 
 def corrupt(state, flip_fraction, *, seed=None):
-    """A copy of ``state`` with a random ``flip_fraction`` of its neurons flipped (exactly round(f N))."""
+    """A copy of ``state`` with a random ``flip_fraction`` of its neurons flipped (exactly round(f N)).
+
+    Returns a :class:`~emergence.random.SeededArray` (attribute ``seed``: the seed used).
+    """
     s = _check_state(state, None)
     f = check_real("flip_fraction", flip_fraction, low=0.0, high=1.0)
     out = s.copy()
     k = int(round(f * s.size))
-    idx = rng(resolve_seed(seed)).choice(s.size, size=k, replace=False)
+    seed = resolve_seed(seed)
+    idx = rng(seed).choice(s.size, size=k, replace=False)
     out[idx] *= -1
-    return out
+    return seeded(out, seed)
 
 
 def retrieval_fraction(N, P, *, p=2, trials=20, m_min=0.9, sweeps=30, seed=None):
@@ -484,7 +490,8 @@ def noisy_examples(archetypes, M, r, *, seed=None):
 
     Returns
     -------
-    ndarray of int8, shape (K, M, N)
+    SeededArray of int8, shape (K, M, N)
+        Its attribute ``seed`` is the seed used.
     """
     xi = _check_patterns(archetypes)
     M = check_int("M", M, low=1, high=100_000)
@@ -492,8 +499,9 @@ def noisy_examples(archetypes, M, r, *, seed=None):
     K, n = xi.shape
     if K * M * n > MAX_PATTERN_ENTRIES:
         raise ValueError(f"K * M * N = {K * M * n} entries is more than the limit {MAX_PATTERN_ENTRIES}")
-    chi = np.where(rng(resolve_seed(seed)).random((K, M, n)) < (1 + r) / 2, 1, -1)
-    return (chi * xi[:, None, :]).astype(np.int8)
+    seed = resolve_seed(seed)
+    chi = np.where(rng(seed).random((K, M, n)) < (1 + r) / 2, 1, -1)
+    return seeded((chi * xi[:, None, :]).astype(np.int8), seed)
 
 
 def learned_patterns(examples, *, supervised):

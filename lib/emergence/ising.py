@@ -38,7 +38,7 @@ from ._validation import (
     check_work,
 )
 from ._xoshiro import below, uniform
-from .random import kernel_state, resolve_seed, rng
+from .random import kernel_state, resolve_seed, rng, seeded
 
 #: Critical temperature of the square-lattice Ising model, 2 / ln(1 + sqrt 2).
 T_C = 2.0 / np.log1p(np.sqrt(2.0))
@@ -358,7 +358,8 @@ def sample_configurations(L, T, n, *, spacing=1, method="wolff", burn_in=100, se
 
     Returns
     -------
-    ndarray of int8, shape (n, L, L)
+    SeededArray of int8, shape (n, L, L)
+        Its attribute ``seed`` is the seed used.
     """
     n = check_int("n", n, low=1, high=MAX_STEPS)
     spacing = check_int("spacing", spacing, low=1, high=MAX_STEPS)
@@ -371,7 +372,7 @@ def sample_configurations(L, T, n, *, spacing=1, method="wolff", burn_in=100, se
     snapshots = np.empty((n, L, L), np.int8)
     scratch = [np.empty(sweeps), np.empty(sweeps), np.empty(sweeps, np.int64), np.empty(sweeps, np.int64)]
     _run(start, betas, 0.0, method == "wolff", burn_in, kernel_state(seed), *scratch, snapshots, spacing)
-    return snapshots
+    return seeded(snapshots, seed)
 
 
 # --------------------------------------------------------------------------

@@ -146,9 +146,12 @@ def _prepare(name, params, x0):
     if set(params) != set(names):
         raise ValueError(f"params for {name!r} must have exactly the keys {list(names)}, got {sorted(params)}")
     p = np.array([check_real(f"params[{k!r}]", params[k]) for k in names])
-    x = check_real_array("x0", [0.3, 0.1][:dim] if x0 is None else x0, ndim=1)
-    if x.size != dim:
-        raise ValueError(f"x0 must hold {dim} number(s) for the {name!r} map, got {x.size}")
+    x = check_real_array("x0", [0.3, 0.1][:dim] if x0 is None else x0)
+    if dim == 1 and x.ndim == 0:
+        x = x.reshape(1)  # a one-dimensional map starts naturally from a number
+    if x.ndim != 1 or x.size != dim:
+        expected = "a number or 1 number in a sequence" if dim == 1 else f"a sequence of {dim} numbers"
+        raise ValueError(f"x0 must be {expected} for the {name!r} map, got shape {x.shape}")
     return kind, dim, p, float(x[0]), float(x[1]) if dim == 2 else 0.0
 
 
@@ -160,8 +163,8 @@ def iterate(name, params, x0, n):
     name : {"logistic", "henon", "chialvo", "rulkov"}
     params : dict
         The map's parameters by name (see the module conventions).
-    x0 : array_like, shape (dim,)
-        Initial state.
+    x0 : float or array_like, shape (dim,)
+        Initial state (a number is enough for a one-dimensional map).
     n : int >= 1
         Number of states returned (x0 included).
 
@@ -192,8 +195,8 @@ def lyapunov(name, params, *, n=100_000, transient=1000, x0=None):
         Iterations averaged over.
     transient : int
         Iterations discarded first, so that the orbit is on its attractor.
-    x0 : array_like, optional
-        Initial state; default 0.3 (and 0.1 for the second coordinate).
+    x0 : float or array_like, optional
+        Initial state, as in :func:`iterate`; default 0.3 (and 0.1 for the second coordinate).
 
     Returns
     -------

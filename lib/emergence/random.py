@@ -3,7 +3,9 @@
 Every random public function takes ``seed: int | None``. An integer gives
 bit-identical output on every run. ``None`` draws fresh entropy from the
 operating system; the integer actually used is returned in the result
-(field ``seed``), so any run can be repeated exactly.
+(field ``seed``), so any run can be repeated exactly. Functions that return a
+bare array (random patterns, sampled configurations) return a
+:class:`SeededArray`: an ndarray whose attribute ``seed`` holds that integer.
 """
 
 from __future__ import annotations
@@ -44,6 +46,39 @@ def kernel_state(seed, stream=0):
     if not state.any():  # the all-zero state is the generator's only fixed point
         state[0] = 1
     return state
+
+
+class SeededArray(np.ndarray):
+    """An ndarray drawn from a random function, with the integer ``seed`` it was drawn with.
+
+    It behaves as any ndarray. Views of it (slices, reshapes) keep ``seed``;
+    arrays computed from it (``2 * a``, ``a.sum()``) are plain ndarrays, since
+    they are no longer the draw itself.
+    """
+
+    def __array_finalize__(self, obj):
+        self.seed = getattr(obj, "seed", None)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if return_scalar:
+            return array[()]
+        return np.asarray(array).view(np.ndarray)
+
+    def __reduce__(self):
+        # pickling (multiprocessing, caches) keeps the seed
+        constructor, args, state = super().__reduce__()
+        return constructor, args, (state, self.seed)
+
+    def __setstate__(self, state):
+        array_state, self.seed = state
+        super().__setstate__(array_state)
+
+
+def seeded(array, seed):
+    """``array`` as a :class:`SeededArray` that records ``seed``."""
+    out = np.asarray(array).view(SeededArray)
+    out.seed = seed
+    return out
 
 
 def rng(seed):
