@@ -122,3 +122,64 @@ def test_image_kinds_share_colours_between_views():
         Image("a", kind="rainbow")
     with pytest.raises(ValueError, match="n"):
         category_colors(99)
+
+
+# --------------------------------------------------------------------------
+# controls that do nothing
+# --------------------------------------------------------------------------
+def toy(params, compute):
+    return Explorer(params, compute, [Lines("x", {"y": "y"}), Readout("text")], title="toy")
+
+
+def line(a, kind):
+    x = np.linspace(0, 1, 5)
+    return {"x": x, "y": x * (a if kind == "slope" else 1.0), "text": kind}
+
+
+def test_a_control_that_changes_nothing_is_refused_by_the_static_build():
+    ex = toy([Slider("a", (1.0, 2.0, 3.0), 1.0), Choice("kind", ("slope", "flat"), "slope")], line)
+    problems = ex.check_frames(ex.static_frames())
+    # 'a' does nothing while kind == "flat": three states, one message each
+    assert len(problems) == 3 and all("control 'a' changes nothing drawn" in p and "'flat'" in p for p in problems)
+    with pytest.raises(ValueError, match="controls a reader would move in vain"):
+        ex.static_html()
+
+
+def test_declared_inert_control_is_disabled_with_its_note_in_both_views():
+    inert = Slider("a", (1.0, 2.0, 3.0), 1.0, inert_when={"kind": ("flat",)}, inert_note="flat lines have no slope")
+    ex = toy([inert, Choice("kind", ("slope", "flat"), "slope")], line)
+    assert ex.check_frames(ex.static_frames()) == []
+    html = ex.static_html()
+    assert "flat lines have no slope" in html and "notes[p].visible = inert[k][p]" in html
+    live = ex.live()
+    assert not live.controls["a"].disabled and live.notes["a"].layout.display == "none"
+    live.controls["kind"].value = "flat"
+    assert live.controls["a"].disabled and live.notes["a"].layout.display is None
+    live.controls["kind"].value = "slope"
+    assert not live.controls["a"].disabled
+
+
+def test_a_control_declared_inert_where_it_acts_is_refused():
+    wrong = Slider("a", (1.0, 2.0, 3.0), 1.0, inert_when={"kind": ("slope",)}, inert_note="wrong")
+    ex = toy([wrong, Choice("kind", ("slope", "flat"), "slope")], line)
+    problems = ex.check_frames(ex.static_frames())
+    assert any("declared inert" in p for p in problems) and any("changes nothing" in p for p in problems)
+
+
+def test_blank_frames_are_refused():
+    def escaping(a):
+        x = np.linspace(0, 1, 5)
+        return {"x": x, "y": np.full(5, np.inf) if a > 2 else x * a, "text": f"a = {a}"}
+
+    ex = toy([Slider("a", (1.0, 2.0, 3.0), 1.0)], escaping)
+    assert ex.check_frames(ex.static_frames()) == ["frame {'a': 3.0}: panel 'y' has nothing finite to draw"]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(inert_when={"nope": ("x",)}, inert_note="n"), "not another parameter"),
+    (dict(inert_when={"kind": ("round",)}, inert_note="n"), "does not take"),
+    (dict(inert_when={"kind": ("flat",)}), "needs an inert_note"),
+])
+def test_inert_declaration_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        toy([Slider("a", (1.0, 2.0), 1.0, **kwargs), Choice("kind", ("slope", "flat"), "slope")], line)

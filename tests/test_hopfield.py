@@ -228,3 +228,47 @@ def test_archetype_retrieval_matches_low_load_theory(supervised, M, r):
     # other archetypes add crosstalk O(sqrt(K M / N)) to the fields, which
     # moves m by less than 0.01 at these loads.
     assert abs(mean - hopfield.archetype_overlap_theory(M, r)) < Z * err + 0.01, (mean, err)
+
+
+def one_step_overlap(N, K, M, r, supervised, seed):
+    """Simulated: overlap with archetype 1 after one parallel T = 0 update from it."""
+    arch = hopfield.random_patterns(N, K, seed=seed)
+    stored = hopfield.learned_patterns(hopfield.noisy_examples(arch, M, r, seed=seed + 100), supervised=supervised)
+    return 1 - 2 * np.mean(hopfield.flip_energies(stored, arch[0]) < 0)
+
+
+@pytest.mark.parametrize("M, r, K", [(10, 0.3, 20), (25, 0.2, 60), (25, 0.2, 120), (10, 0.5, 100)])
+def test_archetype_stability_matches_signal_to_noise_theory(M, r, K):
+    # N = 2000: one run's fraction of flips has standard deviation sqrt(f(1-f)/N) < 0.012, so m1 = 1 - 2f
+    # within 0.025; the mean of 3 runs within about 0.015. Tolerance 0.035 allows the Gaussian
+    # approximation of the binomial example average (M >= 10) as well.
+    N = 2000
+    for supervised in (True, False):
+        sim = np.mean([one_step_overlap(N, K, M, r, supervised, seed) for seed in range(3)])
+        theory = hopfield.archetype_stability_theory(M, r, K / N, supervised=supervised)
+        assert sim == pytest.approx(theory, abs=0.035), (supervised, sim, theory)
+
+
+def test_unsupervised_learning_is_worse_at_finite_load_when_data_are_poor():
+    # The gap the theory predicts at (M, r, alpha) = (25, 0.2, 0.06) is about 0.19; the measured one must agree.
+    N, K, M, r = 2000, 120, 25, 0.2
+    gap = (hopfield.archetype_stability_theory(M, r, K / N, supervised=True)
+           - hopfield.archetype_stability_theory(M, r, K / N, supervised=False))
+    sims = [np.mean([one_step_overlap(N, K, M, r, sup, seed) for seed in range(3)]) for sup in (True, False)]
+    assert gap > 0.1 and sims[0] - sims[1] == pytest.approx(gap, abs=0.04)
+    # ... and at zero load both reduce to the low-load law erf(1/sqrt(2 rho))
+    rho = (1 - r**2) / (M * r**2)
+    for sup in (True, False):
+        assert hopfield.archetype_stability_theory(M, r, 0.0, supervised=sup) == pytest.approx(
+            math.erf(1 / math.sqrt(2 * rho)))
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(M=0, r=0.5, alpha=0.1, supervised=True), "M"),
+    (dict(M=5, r=0.0, alpha=0.1, supervised=True), "r"),
+    (dict(M=5, r=0.5, alpha=-0.1, supervised=True), "alpha"),
+    (dict(M=5, r=0.5, alpha=0.1, supervised="yes"), "supervised"),
+])
+def test_archetype_stability_theory_validates(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        hopfield.archetype_stability_theory(**kwargs)

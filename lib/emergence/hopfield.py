@@ -545,6 +545,58 @@ def archetype_overlap_theory(M, r):
     return float(np.sum(pmf * np.sign(2 * k - M)))
 
 
+def archetype_stability_theory(M, r, alpha, *, supervised):
+    """One-step overlap with the archetype at finite load, by signal to noise (p = 2, T = 0).
+
+    The network learned K = alpha N archetypes from M examples of quality r
+    each (:func:`noisy_examples`, :func:`learned_patterns`) and is put in
+    archetype 1. Every neuron is updated once, in parallel, from its
+    zero-diagonal local field; the returned value is the overlap of the new
+    state with the archetype, 1 - 2 x (fraction of neurons that flip).
+
+    The field on neuron i, times xi_i, is a signal with mean r^2 (times M for
+    unsupervised learning) plus two Gaussian noises, whose variances in units
+    of the squared signal are
+
+    * the dataset noise rho = (1 - r^2)/(M r^2): the M-example average of a
+      pixel has mean r and variance (1 - r^2)/M;
+    * the crosstalk of the other archetypes, alpha (1 + rho)^2 for the
+      supervised network (it stores K example means, each of squared length
+      r^2 + (1 - r^2)/M per neuron) and alpha (1 + rho (1 + 1/r^2)) for the
+      unsupervised one (it stores all K M examples; examples of one archetype
+      are correlated, with overlap r^2, so their crosstalk adds coherently).
+
+    Hence m_1 = erf(1 / sqrt(2 (rho + alpha c))), with c the crosstalk
+    factor. At alpha = 0 both are erf(1/sqrt(2 rho)), the low-load limit of
+    :func:`archetype_overlap_theory`; at finite load the unsupervised network's
+    extra noise, alpha rho (1 - r^2)(M - 1)/(M r^2), makes it the worse
+    learner exactly when data are poor (small r) and plentiful (large M).
+
+    Parameters
+    ----------
+    M : int >= 1
+        Examples per archetype.
+    r : float in (0, 1]
+        Example quality (mean overlap of an example with its archetype).
+    alpha : float >= 0
+        Load K/N.
+    supervised : bool
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    M = check_int("M", M, low=1, high=10**7)
+    r = check_real("r", r, low=0.0, high=1.0, low_open=True)
+    alpha = check_real("alpha", alpha, low=0.0, high=10.0)
+    if not isinstance(supervised, bool):
+        raise TypeError(f"supervised must be True or False, got {supervised!r}")
+    rho = (1 - r * r) / (M * r * r)
+    crosstalk = (1 + rho) ** 2 if supervised else 1 + rho * (1 + 1 / (r * r))
+    noise = rho + alpha * crosstalk
+    return 1.0 if noise == 0 else math.erf(1 / math.sqrt(2 * noise))
+
+
 # --------------------------------------------------------------------------
 # modern (softmax) associative memory, and clustering with it
 # --------------------------------------------------------------------------
