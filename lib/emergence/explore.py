@@ -570,8 +570,10 @@ def _static_html(explorer):
 
     header = [Div(text=f"<b>{explorer.title}</b>")] if explorer.title else []
     rows = []
-    for ctl, note, p in zip(controls, notes, explorer.params):
-        rows += [ctl, note] if p.inert_when else [ctl]
+    for ctl, kind, note, p in zip(controls, kinds, notes, explorer.params):
+        # a slider shows its title; a row of buttons needs its label beside it
+        shown = ctl if kind == "slider" else row(Div(text=f"{p.label or p.name}:", width=140), ctl)
+        rows += [shown, note] if p.inert_when else [shown]
     script, div = components(column(*header, *rows, row(*figures), *divs))
     html = f'<div class="emergence-explorer">{div}{script}</div>'
     if len(html.encode()) > MAX_STATIC_BYTES:
