@@ -77,17 +77,20 @@ def test_chapter_page_is_offline_and_clean_with_math_and_responsive_explorers(se
     n_docs = page.evaluate("Bokeh.documents.length")
     assert n_docs == page.locator(".emergence-explorer").count()
     for i in range(n_docs):
-        before = page.evaluate(DOC_DATA, i)
         explorer = page.locator(".emergence-explorer").nth(i)
-        handle = explorer.locator(".noUi-handle").first
-        handle.scroll_into_view_if_needed()
-        handle.focus()
-        page.keyboard.press("ArrowRight")
-        page.keyboard.press("ArrowRight")
-        # Bokeh 3.9 runs CustomJS asynchronously: wait for the data to change.
-        page.wait_for_function(f"(before) => JSON.stringify(({DOC_DATA})({i})) !== JSON.stringify(before)",
-                               arg=before, timeout=10_000)
+        sliders = explorer.locator(".noUi-handle")
         buttons = explorer.locator(".bk-btn-group .bk-btn:not(.bk-active)")  # a choice not yet selected
+        assert sliders.count() or buttons.count(), f"explorer {i} has no control"
+        if sliders.count():
+            before = page.evaluate(DOC_DATA, i)
+            handle = sliders.first
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            # Bokeh 3.9 runs CustomJS asynchronously: wait for the data to change.
+            page.wait_for_function(f"(before) => JSON.stringify(({DOC_DATA})({i})) !== JSON.stringify(before)",
+                                   arg=before, timeout=10_000)
         if buttons.count():
             before = page.evaluate(DOC_DATA, i)
             buttons.first.click()
