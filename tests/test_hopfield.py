@@ -234,7 +234,7 @@ def one_step_overlap(N, K, M, r, supervised, seed):
     """Simulated: overlap with archetype 1 after one parallel T = 0 update from it."""
     arch = hopfield.random_patterns(N, K, seed=seed)
     stored = hopfield.learned_patterns(hopfield.noisy_examples(arch, M, r, seed=seed + 100), supervised=supervised)
-    return 1 - 2 * np.mean(hopfield.flip_energies(stored, arch[0]) < 0)
+    return hopfield.overlaps(arch[:1], hopfield.one_step_update(stored, arch[0]))[0]
 
 
 @pytest.mark.parametrize("M, r, K", [(10, 0.3, 20), (25, 0.2, 60), (25, 0.2, 120), (10, 0.5, 100)])
@@ -272,3 +272,14 @@ def test_unsupervised_learning_is_worse_at_finite_load_when_data_are_poor():
 def test_archetype_stability_theory_validates(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
         hopfield.archetype_stability_theory(**kwargs)
+
+
+def test_one_step_update_flips_exactly_the_unstable_neurons():
+    xi = hopfield.random_patterns(300, 40, seed=3)  # load 0.13: a stored pattern has a few unstable neurons
+    new = hopfield.one_step_update(xi, xi[0])
+    unstable = hopfield.flip_energies(xi, xi[0]) < 0
+    assert 0 < unstable.sum() < 30 and new.dtype == np.int8
+    np.testing.assert_array_equal(new != xi[0], unstable)
+    assert hopfield.overlaps(xi[:1], new)[0] == pytest.approx(1 - 2 * unstable.mean())
+    with pytest.raises(ValueError, match="state"):
+        hopfield.one_step_update(xi, xi[0][:10])

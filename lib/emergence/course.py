@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .notebooks import myst_blocks
+
 #: Stars shown for each exercise difficulty.
 DIFFICULTY = {1: "★", 2: "★★", 3: "★★★"}
 #: What each difficulty means, for the legend of the generated pages.
@@ -36,7 +38,6 @@ DIFFICULTY_MEANING = {
 #: Sections that are not reading for a week of a course.
 NOT_READING = {"Exercises", "Where next", "References"}
 
-_DIRECTIVE = re.compile(r"^(`{3,}|:{3,})\{(?P<name>[a-z-]+)\}[ \t]*(?P<arg>.*)$")
 
 
 class CourseError(ValueError):
@@ -152,22 +153,15 @@ def read_chapter(path, docname, plan):
     section = None
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            fence = None
-            lines = cell.source.splitlines()
-            for i, line in enumerate(lines):
-                if fence is None and (m := _DIRECTIVE.match(line)):
-                    fence = m.group(1)
-                    if m.group("name") in ("exercise", "exercise-start"):
-                        label = next((ln.split(":label:", 1)[1].strip() for ln in lines[i + 1:]
-                                      if ln.startswith(":label:")), None)
-                        if label is None:
-                            raise CourseError(f"{where}: exercise {m.group('arg')!r} has no :label:")
-                        found.append((label, m.group("arg").strip()))
+            for kind, *rest in myst_blocks(cell.source.splitlines()):
+                if kind == "directive":  # headings inside directives are not the chapter's sections
+                    name, arg, options, _ = rest
+                    if name in ("exercise", "exercise-start"):
+                        if "label" not in options:
+                            raise CourseError(f"{where}: exercise {arg!r} has no :label:")
+                        found.append((options["label"], arg))
                     continue
-                if fence is not None:
-                    if line.strip() == fence:
-                        fence = None
-                    continue
+                line = rest[0]
                 if line.startswith("# ") and title is None:
                     title = line[2:].strip()
                 elif line.startswith("## "):
@@ -222,8 +216,8 @@ def _link(chapter, prefix, anchor=None, text=None):
     return f"[{text or chapter.title}]({target})"
 
 
-def _planned(plan, slug):
-    return f"{plan.titles[slug]} *(planned)*"
+def _planned(plan, slug, status="planned"):
+    return f"{plan.titles[slug]} *({status})*"
 
 
 def contents_markdown(plan, chapters, prefix=""):
@@ -233,8 +227,7 @@ def contents_markdown(plan, chapters, prefix=""):
         out += [f"### {part}", ""]
         for slug in slugs:
             number = plan.numbers[slug]
-            entry = _link(chapters[slug], prefix) if slug in chapters else _planned(plan, slug).replace(
-                "*(planned)*", "*(in preparation)*")
+            entry = _link(chapters[slug], prefix) if slug in chapters else _planned(plan, slug, "in preparation")
             out.append(f"{number}. {entry}")
         out.append("")
     return "\n".join(out)

@@ -286,6 +286,23 @@ def flip_energies(patterns, state, *, p=2):
     return _all_flip_energies(xi_t, norm2, xi_t.dtype == np.int8, state, M, p)
 
 
+def one_step_update(patterns, state, *, p=2):
+    """The state after one parallel T = 0 update: every neuron whose flip lowers the energy flips.
+
+    Each neuron is updated from the same ``state`` (zero-diagonal fields, as
+    in :func:`flip_energies`), so ``overlaps(patterns, one_step_update(...))``
+    measures how stable ``state`` is: 1 - 2 x (fraction of unstable neurons)
+    for a pattern of +-1 entries.
+
+    Returns
+    -------
+    ndarray of int8, shape (N,)
+    """
+    unstable = flip_energies(patterns, state, p=p) < 0
+    s = np.asarray(state, dtype=np.int8)
+    return np.where(unstable, -s, s).astype(np.int8)
+
+
 def glyph_patterns(text, size=32):
     """Patterns that look like something: the letters of ``text`` as size x size images.
 
@@ -550,8 +567,8 @@ def archetype_stability_theory(M, r, alpha, *, supervised):
 
     The network learned K = alpha N archetypes from M examples of quality r
     each (:func:`noisy_examples`, :func:`learned_patterns`) and is put in
-    archetype 1. Every neuron is updated once, in parallel, from its
-    zero-diagonal local field; the returned value is the overlap of the new
+    archetype 1. Every neuron is updated once, in parallel
+    (:func:`one_step_update`); the returned value is the overlap of the new
     state with the archetype, 1 - 2 x (fraction of neurons that flip).
 
     The field on neuron i, times xi_i, is a signal with mean r^2 (times M for

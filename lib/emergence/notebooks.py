@@ -68,7 +68,7 @@ def install_source(repository_url="", branch="main"):
 # --------------------------------------------------------------------------
 # MyST -> plain Markdown
 # --------------------------------------------------------------------------
-def _blocks(lines):
+def myst_blocks(lines):
     """Split Markdown lines into text lines and directive blocks.
 
     Yields ``("text", line)`` or ``("directive", name, arg, options, body_lines)``.
@@ -120,7 +120,7 @@ class _Converter:
                         for key in role.group("content").split(","):
                             if key.strip() not in self.citations:
                                 self.citations.append(key.strip())
-            for kind, *rest in _blocks(cell.source.splitlines()):
+            for kind, *rest in myst_blocks(cell.source.splitlines()):
                 if kind == "directive" and rest[0] in ("exercise", "exercise-start"):
                     label = rest[2].get("label", f"exercise-{len(self.exercises)}")
                     self.exercises[label] = (first_exercise + len(self.exercises), rest[1])
@@ -130,7 +130,7 @@ class _Converter:
 
     def _lines(self, lines):
         out = []
-        for kind, *rest in _blocks(lines):
+        for kind, *rest in myst_blocks(lines):
             if kind == "text":
                 line = rest[0]
                 if _TARGET.match(line) or line.startswith("% "):

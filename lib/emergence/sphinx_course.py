@@ -33,6 +33,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
 from . import course, notebooks
+from .sphinxext import read_like_myst_nb
 
 logger = logging.getLogger(__name__)
 
@@ -184,14 +185,10 @@ def _on_config_inited(app, config):
 def _executed_notebook(app, path):
     """The chapter as myst-nb read it, with the outputs of the execution cache (None if not cached)."""
     from jupyter_cache import get_cache
-    from myst_nb.core.read import create_nb_reader
 
-    env = app.env
-    content = path.read_text(encoding="utf-8")
-    reader = create_nb_reader(str(path), env.myst_config, env.mystnb_config, content)
-    cache = get_cache(env.mystnb_config.execution_cache_path)
+    notebook, _, _ = read_like_myst_nb(app.env, path)
     try:
-        _, merged = cache.merge_match_into_notebook(reader.read(content))
+        _, merged = get_cache(app.env.mystnb_config.execution_cache_path).merge_match_into_notebook(notebook)
     except KeyError:
         return None
     return merged

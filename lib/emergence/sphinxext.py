@@ -119,41 +119,47 @@ def build_jobs():
     return int(value)
 
 
-def _stale_notebooks(env, docnames, cache):
-    """(path, notebook, nb_config, read format) of each document to read whose outputs are not cached.
+def read_like_myst_nb(env, path):
+    """(notebook, nb_config, read format) of the document at ``path`` exactly as myst-nb reads it.
 
-    Reads each document exactly as myst-nb's parser will (same reader, same
-    notebook-level overrides and kernel aliases), so that the cache key computed
-    here is the one myst-nb looks up.
+    Same reader, same notebook-level overrides and kernel aliases, so that the
+    notebook's jupyter-cache key is the one myst-nb looks up. None if the
+    document is not a notebook.
     """
     import re
 
     from myst_nb.core.read import create_nb_reader
 
+    content = Path(path).read_text(encoding="utf-8")
+    reader = create_nb_reader(str(path), env.myst_config, env.mystnb_config, content)
+    if reader is None:
+        return None
+    notebook = reader.read(content)
+    nb_config = env.mystnb_config
+    kernel = notebook.metadata.get("kernelspec", {}).get("name")
+    for pattern, alias in (nb_config.kernel_rgx_aliases or {}).items():
+        if kernel is not None and re.fullmatch(pattern, kernel):
+            notebook.metadata["kernelspec"]["name"] = alias
+            break
+    if nb_config.metadata_key in notebook.metadata:
+        overrides = dict(notebook.metadata[nb_config.metadata_key])
+        overrides.pop("output_folder", None)
+        nb_config = nb_config.copy(**overrides)
+    return notebook, nb_config, reader.read_fmt
+
+
+def _stale_notebooks(env, docnames, cache):
+    """(path, notebook, nb_config, read format) of each document to read whose outputs are not cached."""
     stale = []
     for docname in sorted(docnames):
         path = Path(env.doc2path(docname))
-        content = path.read_text(encoding="utf-8")
-        reader = create_nb_reader(str(path), env.myst_config, env.mystnb_config, content)
-        if reader is None:
-            continue
-        notebook = reader.read(content)
-        nb_config = env.mystnb_config
-        kernel = notebook.metadata.get("kernelspec", {}).get("name")
-        for pattern, alias in (nb_config.kernel_rgx_aliases or {}).items():
-            if kernel is not None and re.fullmatch(pattern, kernel):
-                notebook.metadata["kernelspec"]["name"] = alias
-                break
-        if nb_config.metadata_key in notebook.metadata:
-            overrides = dict(notebook.metadata[nb_config.metadata_key])
-            overrides.pop("output_folder", None)
-            nb_config = nb_config.copy(**overrides)
-        if nb_config.execution_mode != "cache":
+        read = read_like_myst_nb(env, path)
+        if read is None or read[1].execution_mode != "cache":
             continue
         try:
-            cache.match_cache_notebook(notebook)
+            cache.match_cache_notebook(read[0])
         except KeyError:
-            stale.append((path, notebook, nb_config, reader.read_fmt))
+            stale.append((path, *read))
     return stale
 
 
