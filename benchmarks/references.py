@@ -122,3 +122,30 @@ def numpy_spacing_ratios(levels):
 def numpy_ipr(vectors):
     """Inverse participation ratios of the columns, vectorized numpy."""
     return np.sum(np.abs(vectors) ** 4, axis=0)
+
+
+def numpy_sk_metropolis_sweeps(J, spins, T, sweeps, rng):
+    """Metropolis sweeps in site order with the local fields kept up to date by numpy row updates."""
+    field = J @ spins
+    beta = 1.0 / T
+    n = spins.size
+    for _ in range(sweeps):
+        u = rng.random(n)
+        for i in range(n):
+            cost = 2.0 * spins[i] * field[i]
+            if cost <= 0.0 or u[i] < np.exp(-beta * cost):
+                spins[i] = -spins[i]
+                field += 2.0 * spins[i] * J[i]
+    return spins
+
+
+def numpy_state_energies(J, chunk=1 << 14):
+    """Energy of every state by blocks of the +-1 matrix: (S J) * S summed, O(N^2) a state on BLAS."""
+    n = J.shape[0]
+    out = np.empty(2**n)
+    powers = np.arange(n)
+    for start in range(0, 2**n, chunk):
+        states = np.arange(start, min(start + chunk, 2**n))
+        s = 2.0 * ((states[:, None] >> powers) & 1) - 1.0
+        out[start:start + states.size] = -0.5 * np.einsum("ki,ki->k", s @ J, s)
+    return out

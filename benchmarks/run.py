@@ -24,11 +24,25 @@ from references import (  # noqa: E402
     numpy_kuramoto_rk4,
     numpy_logistic_bifurcation,
     numpy_sandpile_drive,
+    numpy_sk_metropolis_sweeps,
     numpy_spacing_ratios,
+    numpy_state_energies,
     python_sample_entropy,
 )
 
-from emergence import automata, explore, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, stats  # noqa: E402
+from emergence import (  # noqa: E402
+    automata,
+    explore,
+    hopfield,
+    ising,
+    map_networks,
+    maps,
+    oscillators,
+    rmt,
+    sandpile,
+    spinglass,
+    stats,
+)
 from emergence.warmup import warm_up  # noqa: E402
 
 import under_load  # noqa: E402
@@ -137,6 +151,34 @@ def glauber_table():
         c = min(t_c) * 1e9 if t_c else float("nan")
         print(f"{p:>3} {a:>9.1f} {c:>9.1f} {b:>9.1f} {b / a:>11.0f}x {c / a:>7.2f}x")
     print("  (C reference for p = 2 only" + ("" if c_lib is not None else "; gcc not found") + ")")
+
+
+def spinglass_table():
+    """SK Metropolis sweeps (dense O(N) field updates) and Gray-code enumeration, against numpy."""
+    print("\nSK Metropolis, ns per attempted spin update (two replicas, one temperature), best of 5, run alternately")
+    print(f"{'N':>6} {'T':>5} {'numba':>9} {'numpy':>9} {'numpy/numba':>12}")
+    for n in (128, 512):
+        J = spinglass.sk_couplings(n, seed=1)
+        for T in (0.4, 2.0):
+            fast, slow = max(20, 2_000_000 // n**2 * 10), 2
+            t_numba, t_numpy = [], []
+            for _ in range(5):
+                t = time.perf_counter()
+                spinglass.parallel_tempering(J, [T], fast, seed=2)
+                t_numba.append((time.perf_counter() - t) / (fast * 2 * n))
+                spins = np.random.default_rng(3).choice([-1.0, 1.0], n)
+                t = time.perf_counter()
+                numpy_sk_metropolis_sweeps(J, spins, T, slow, np.random.default_rng(4))
+                t_numpy.append((time.perf_counter() - t) / (slow * n))
+            a, b = min(t_numba) * 1e9, min(t_numpy) * 1e9
+            print(f"{n:>6} {T:>5} {a:>9.1f} {b:>9.1f} {b / a:>11.0f}x")
+    print("\nExact enumeration (Gray code, O(N) a state) vs numpy blocks (O(N^2) a state on BLAS): states per second")
+    print(f"{'N':>6} {'numba':>12} {'numpy':>12} {'numba/numpy':>12}")
+    for n in (16, 20):
+        J = spinglass.sk_couplings(n, seed=5)
+        a = _best(lambda: spinglass.state_energies(J))
+        b = _best(lambda: numpy_state_energies(J), repeats=3)
+        print(f"{n:>6} {2**n / a:>12.3g} {2**n / b:>12.3g} {b / a:>11.1f}x")
 
 
 def sandpile_table():
@@ -326,6 +368,7 @@ def kernel_tables():
     wolff_table()
     glauber_table()
     sandpile_table()
+    spinglass_table()
     automata_table()
     maps_table()
     kuramoto_table()

@@ -25,6 +25,7 @@ CHAPTERS = {
     "sandpiles-automata": (3, 7, 3, "4G/pi = 1.1662"),
     "oscillators-neurons": (4, 7, 4, "identical from g = 0.08"),
     "random-matrices": (4, 10, 3, "variance 0.2512 (exact 0.2508)"),
+    "spin-glasses": (3, 8, 4, "same spectrum, same frustrated plaquettes"),
 }
 
 

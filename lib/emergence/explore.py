@@ -131,7 +131,8 @@ class Lines:
     """Curves y(x): ``x`` is a key of the computed data, ``ys`` maps a legend label to a key.
 
     ``styles`` may map a label to "dashed" or "dotted" (theory curves) or to
-    "dots" (unconnected points: orbits, bifurcation diagrams, phases on a circle).
+    "dots" (unconnected points: orbits, bifurcation diagrams, phases on a circle)
+    or "markers" (fewer, larger points: data to pick out, a current position).
     """
 
     x: str
@@ -379,9 +380,9 @@ def _draw_matplotlib(ax, panel, data):
                           vmin=low, vmax=high, extent=(0, 1, 1, 0))
     lines = []
     for i, (label, key) in enumerate(panel.ys.items()):
-        style = {"dashed": "--", "dotted": ":", "dots": "."}.get(panel.styles.get(label), "-")
+        style = {"dashed": "--", "dotted": ":", "dots": ".", "markers": "o"}.get(panel.styles.get(label), "-")
         (line,) = ax.plot(data[panel.x], data[key], style, color=PALETTE[i % len(PALETTE)], label=label,
-                          ms=2 if style == "." else None)
+                          ms={".": 2, "o": 5}.get(style))
         lines.append(line)
     ax.set(title=panel.title, xlabel=panel.xlabel, ylabel=panel.ylabel)
     if panel.log_x:
@@ -504,8 +505,9 @@ def _bokeh_panel(panel, source, default_data, image_size=240, plot_width=320):
     items = []
     for i, label in enumerate(panel.ys):
         color = PALETTE[i % len(PALETTE)]
-        if panel.styles.get(label) == "dots":
-            glyph = fig.scatter("x", f"y{i}", source=source, color=color, size=2, line_alpha=0)
+        if panel.styles.get(label) in ("dots", "markers"):
+            size = 2 if panel.styles[label] == "dots" else 7
+            glyph = fig.scatter("x", f"y{i}", source=source, color=color, size=size, line_alpha=0)
         else:
             glyph = fig.line("x", f"y{i}", source=source, color=color, line_width=2,
                              line_dash=panel.styles.get(label, "solid"))
@@ -531,6 +533,32 @@ def _bokeh_control(param):
     return widget, "choice", list(range(len(param.values)))
 
 
+#: Width of the book's text column that a row of static panels must fit, in pixels.
+ROW_WIDTH = 700
+
+
+def _panel_width(panel, crowded):
+    """Pixels a static panel takes: its frame plus axes and labels."""
+    if isinstance(panel, Image):
+        return (150 if crowded else 240) + 10
+    return (260 if crowded else 320) + 60
+
+
+def _wrapped(figures, panels, crowded):
+    """Rows of figures, each within ROW_WIDTH."""
+    from bokeh.layouts import row
+
+    rows, current, used = [], [], 0
+    for fig, panel in zip(figures, panels):
+        width = _panel_width(panel, crowded)
+        if current and used + width > ROW_WIDTH:
+            rows.append(row(*current))
+            current, used = [], 0
+        current.append(fig)
+        used += width
+    return rows + [row(*current)]
+
+
 def _static_html(explorer):
     from bokeh.embed import components
     from bokeh.layouts import column, row
@@ -548,8 +576,9 @@ def _static_html(explorer):
     per_frame = [[_panel_columns(pn, data) for pn in plots] for _, data in frames]
     texts = [[str(data[pn.key]) for pn in readouts] for _, data in frames]
     sources = [ColumnDataSource(dict(cols)) for cols in per_frame[default_index]]
-    # Three or more panels get smaller frames, so that a row still fits the text column.
-    crowded = len(plots) >= 3
+    # Panels that would overflow the text column get smaller frames, and wrap onto
+    # more rows if even those do not fit.
+    crowded = sum(_panel_width(pn, False) for pn in plots) > ROW_WIDTH
     figures = [_bokeh_panel(pn, src, default_data, 150 if crowded else 240, 260 if crowded else 320)
                for pn, src in zip(plots, sources)]
     controls, kinds, grids = zip(*(_bokeh_control(p) for p in explorer.params))
@@ -574,7 +603,7 @@ def _static_html(explorer):
         # a slider shows its title; a row of buttons needs its label beside it
         shown = ctl if kind == "slider" else row(Div(text=f"{p.label or p.name}:", width=140), ctl)
         rows += [shown, note] if p.inert_when else [shown]
-    script, div = components(column(*header, *rows, row(*figures), *divs))
+    script, div = components(column(*header, *rows, *_wrapped(figures, plots, crowded), *divs))
     html = f'<div class="emergence-explorer">{div}{script}</div>'
     if len(html.encode()) > MAX_STATIC_BYTES:
         raise ValueError(

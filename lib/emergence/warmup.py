@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, stats
+from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, spinglass, stats
 
 
 def _ising():
@@ -61,8 +61,15 @@ def _random_matrices():
     rmt.wavepacket_spreading(4, 1.0, 0.1, 0.05, record_every=1, seed=0)
 
 
+def _spin_glasses():
+    for J in (spinglass.sk_couplings(4, seed=0), spinglass.ea_couplings(3, seed=0)):
+        spinglass.parallel_tempering(J, [0.5, 1.0], 2, seed=0)
+    spinglass.state_energies(spinglass.sk_couplings(3, seed=0))
+
+
 # The slowest to compile first, so that the processes finish together.
-FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices)
+FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
+            _spin_glasses)
 
 
 def _run(index):
