@@ -262,3 +262,46 @@ def test_ring_star_size(n_ring):
 @given(star=st.one_of(st.just(math.nan), st.just(math.inf), st.text(max_size=2), st.none()))
 def test_ring_star_strength(star):
     raises_naming("star", lambda: map_networks.ring_star(4, star=star, ring=0.1))
+
+
+# --- spin glasses --------------------------------------------------------------
+from emergence import spinglass  # noqa: E402
+
+SK = spinglass.sk_couplings(8, seed=0)
+
+
+@FAST
+@given(T=st.one_of(not_positive_finite, st.text(max_size=2)))
+def test_tempering_temperatures(T):
+    raises_naming("temperatures", lambda: spinglass.parallel_tempering(SK, [0.5, T], 5, seed=0))
+
+
+@FAST
+@given(data=st.data())
+def test_tempering_rejects_bad_couplings(data):
+    n = data.draw(st.integers(min_value=2, max_value=10))
+    J = np.array(data.draw(st.lists(st.floats(-2, 2), min_size=n * n, max_size=n * n))).reshape(n, n)
+    kind = data.draw(st.sampled_from(["asymmetric", "diagonal", "nan"]))
+    if kind == "asymmetric":
+        J = np.triu(J, 1)
+        J[0, 1] = 1.0  # so that J != J.T
+    elif kind == "diagonal":
+        J = (J + J.T) / 2
+        J[n - 1, n - 1] = 0.5
+    else:
+        J = (J + J.T) / 2
+        np.fill_diagonal(J, 0)
+        J[0, 1] = J[1, 0] = math.nan
+    raises_naming("J", lambda: spinglass.parallel_tempering(J, [1.0], 2, seed=0))
+
+
+@FAST
+@given(N=st.one_of(not_an_int, st.integers(max_value=1), st.integers(min_value=20_001, max_value=10**9)))
+def test_sk_size(N):
+    raises_naming("N", lambda: spinglass.sk_couplings(N, seed=0))
+
+
+@FAST
+@given(n=st.integers(min_value=23, max_value=64))
+def test_enumeration_refuses_large_systems(n):
+    raises_naming("N <= 22", lambda: spinglass.state_energies(np.zeros((n, n))))

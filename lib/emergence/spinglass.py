@@ -42,8 +42,10 @@ MAX_N = 100_000
 MAX_ENUMERATED = 22
 #: Two-point correlations by enumeration cost 2^N N^2.
 MAX_CORRELATED = 16
-#: At 1-3 ns a coupling visited, about ten seconds of work.
-MAX_COUPLING_VISITS = 5e9
+#: Work units of parallel tempering: a single-spin update costs about 30 ns
+#: (mostly its exponential), and a dense field update about N / 100 more.
+#: This is about ten seconds of work.
+MAX_UPDATE_UNITS = 3e8
 MAX_TEMPERATURES = 128
 
 
@@ -360,9 +362,9 @@ def parallel_tempering(J, temperatures, sweeps, *, seed=None, start=None):
         raise ValueError("temperatures must be strictly increasing (exchanges pair neighbours)")
     sweeps = check_int("sweeps", sweeps, low=1, high=10_000_000)
     start = check_choice("start", "random" if start is None else start, ("random", "up"))
-    per_flip = N if dense is not None else max(1.0, data.size / N)
-    check_work("parallel_tempering (sweeps * 2 * n_T * N * couplings per spin)",
-               float(sweeps) * 2 * T.size * N * per_flip, MAX_COUPLING_VISITS)
+    per_update = 1.0 + (N / 100 if dense is not None else 0.0)
+    check_work("parallel_tempering (sweeps * 2 * n_T * N single-spin updates, dense ones weighted 1 + N/100)",
+               float(sweeps) * 2 * T.size * N * per_update, MAX_UPDATE_UNITS)
     seed = resolve_seed(seed)
     if start == "up":
         spins = np.ones((2, T.size, N))
