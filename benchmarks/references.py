@@ -149,3 +149,66 @@ def numpy_state_energies(J, chunk=1 << 14):
         s = 2.0 * ((states[:, None] >> powers) & 1) - 1.0
         out[start:start + states.size] = -0.5 * np.einsum("ki,ki->k", s @ J, s)
     return out
+
+
+def numpy_hmc_gaussian(x, step, n_leapfrog, n_traj, rng, scale=1.0):
+    """HMC on an isotropic Gaussian with numpy vector operations per leapfrog step."""
+    def grad(y):
+        return -y / scale**2
+
+    def logp(y):
+        return -0.5 * np.sum(y * y) / scale**2
+
+    for _ in range(n_traj):
+        p = rng.standard_normal(x.size)
+        h0 = 0.5 * p @ p - logp(x)
+        y = x.copy()
+        p = p + 0.5 * step * grad(y)
+        for s in range(n_leapfrog):
+            y = y + step * p
+            p = p + (step if s < n_leapfrog - 1 else 0.5 * step) * grad(y)
+        if rng.random() < np.exp(h0 - (0.5 * p @ p - logp(y))):
+            x = y
+    return x
+
+
+def numpy_mala_gaussian(x, step, n_steps, rng, scale=1.0):
+    """MALA on an isotropic Gaussian with numpy vector operations per step."""
+    def grad(y):
+        return -y / scale**2
+
+    def logp(y):
+        return -0.5 * np.sum(y * y) / scale**2
+
+    for _ in range(n_steps):
+        y = x + step * grad(x) + np.sqrt(2 * step) * rng.standard_normal(x.size)
+        back = x - y - step * grad(y)
+        forth = y - x - step * grad(x)
+        if np.log(rng.random()) < logp(y) - logp(x) - (back @ back - forth @ forth) / (4 * step):
+            x = y
+    return x
+
+
+def numpy_u1_trajectories(theta, beta, step, n_leapfrog, n_traj, rng):
+    """HMC trajectories of 2-D U(1) gauge theory with np.roll plaquettes and forces."""
+    def plaquettes(t):
+        return t[0] + np.roll(t[1], -1, axis=0) - np.roll(t[0], -1, axis=1) - t[1]
+
+    def force(t):
+        s = np.sin(plaquettes(t))
+        return beta * np.stack([s - np.roll(s, 1, axis=1), np.roll(s, 1, axis=0) - s])
+
+    def action(t):
+        return beta * np.sum(1 - np.cos(plaquettes(t)))
+
+    for _ in range(n_traj):
+        p = rng.standard_normal(theta.shape)
+        h0 = 0.5 * np.sum(p * p) + action(theta)
+        t = theta.copy()
+        p = p - 0.5 * step * force(t)
+        for s in range(n_leapfrog):
+            t = t + step * p
+            p = p - (step if s < n_leapfrog - 1 else 0.5 * step) * force(t)
+        if rng.random() < np.exp(h0 - 0.5 * np.sum(p * p) - action(t)):
+            theta = t
+    return theta

@@ -20,12 +20,15 @@ sys.path.insert(0, str(HERE))
 from references import (  # noqa: E402
     numpy_checkerboard_sweeps,
     numpy_glauber_sweeps,
+    numpy_hmc_gaussian,
     numpy_ipr,
     numpy_kuramoto_rk4,
     numpy_logistic_bifurcation,
+    numpy_mala_gaussian,
     numpy_sandpile_drive,
     numpy_sk_metropolis_sweeps,
     numpy_spacing_ratios,
+    numpy_u1_trajectories,
     numpy_state_energies,
     python_sample_entropy,
 )
@@ -39,6 +42,7 @@ from emergence import (  # noqa: E402
     maps,
     oscillators,
     rmt,
+    sampling,
     sandpile,
     spinglass,
     stats,
@@ -151,6 +155,42 @@ def glauber_table():
         c = min(t_c) * 1e9 if t_c else float("nan")
         print(f"{p:>3} {a:>9.1f} {c:>9.1f} {b:>9.1f} {b / a:>11.0f}x {c / a:>7.2f}x")
     print("  (C reference for p = 2 only" + ("" if c_lib is not None else "; gcc not found") + ")")
+
+
+def sampling_table():
+    """HMC and MALA on Gaussians and the U(1) HMC trajectory: numba kernels against numpy, run alternately."""
+    rng = np.random.default_rng(0)
+    print("\nHMC and MALA on an isotropic Gaussian: microseconds per trajectory (HMC, 10 leapfrog steps) or step")
+    print(f"{'method':>7} {'d':>6} {'numba':>9} {'numpy':>9} {'numpy/numba':>12}")
+    for d in (2, 100, 1000):
+        fast, slow = max(200, 200_000 // d), max(20, 20_000 // d)
+        for method in ("hmc", "mala"):
+            t_numba, t_numpy = [], []
+            for _ in range(3):
+                t = time.perf_counter()
+                sampling.run("gaussian", method, fast, step=0.1, n_leapfrog=10, d=d, seed=1)
+                t_numba.append((time.perf_counter() - t) / fast)
+                t = time.perf_counter()
+                if method == "hmc":
+                    numpy_hmc_gaussian(np.zeros(d), 0.1, 10, slow, rng)
+                else:
+                    numpy_mala_gaussian(np.zeros(d), 0.1, slow, rng)
+                t_numpy.append((time.perf_counter() - t) / slow)
+            a, b = min(t_numba) * 1e6, min(t_numpy) * 1e6
+            print(f"{method:>7} {d:>6} {a:>9.2f} {b:>9.2f} {b / a:>11.0f}x")
+    print("\nU(1) gauge HMC, ms per trajectory of 10 leapfrog steps, beta = 2")
+    print(f"{'L':>6} {'numba':>9} {'numpy':>9} {'numpy/numba':>12}")
+    for L in (16, 64):
+        t_numba, t_numpy = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            sampling.u1_gauge(L, 2.0, 50, step=0.1, n_leapfrog=10, seed=1)
+            t_numba.append((time.perf_counter() - t) / 50)
+            t = time.perf_counter()
+            numpy_u1_trajectories(np.zeros((2, L, L)), 2.0, 0.1, 10, 10, rng)
+            t_numpy.append((time.perf_counter() - t) / 10)
+        a, b = min(t_numba) * 1e3, min(t_numpy) * 1e3
+        print(f"{L:>6} {a:>9.3f} {b:>9.3f} {b / a:>11.1f}x")
 
 
 def spinglass_table():
@@ -369,6 +409,7 @@ def kernel_tables():
     glauber_table()
     sandpile_table()
     spinglass_table()
+    sampling_table()
     automata_table()
     maps_table()
     kuramoto_table()

@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sandpile, spinglass, stats
+from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats
 
 
 def _ising():
@@ -67,9 +67,17 @@ def _spin_glasses():
     spinglass.state_energies(spinglass.sk_couplings(3, seed=0))
 
 
+def _sampling():
+    for method in sampling.METHODS:
+        for target in sampling.TARGETS:
+            sampling.run(target, method, 2, step=0.1, n_leapfrog=2, seed=0)
+    for moves in (False, True):
+        sampling.u1_gauge(4, 1.0, 2, step=0.1, n_leapfrog=2, instanton_moves=moves, seed=0)
+
+
 # The slowest to compile first, so that the processes finish together.
 FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
-            _spin_glasses)
+            _spin_glasses, _sampling)
 
 
 def _run(index):
