@@ -26,6 +26,7 @@ CHAPTERS = {
     "oscillators-neurons": (4, 7, 4, "identical from g = 0.08"),
     "random-matrices": (4, 10, 3, "variance 0.2512 (exact 0.2508)"),
     "spin-glasses": (3, 8, 4, "same spectrum, same frustrated plaquettes"),
+    "sampling": (3, 8, 4, "entropy production 0.948249"),
 }
 
 

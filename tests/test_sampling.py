@@ -164,6 +164,7 @@ DRIVEN = np.array([[-3.0, 2, 1], [1, -3, 2], [2, 1, -3]])
     (lambda: sm.stationary_distribution(np.zeros((3, 3))), "irreducible"),
     (lambda: sm.cycle_affinity(DRIVEN, [0, 1]), "cycle"),
     (lambda: sm.ula_gaussian_variance(1.0, 2.5), "step"),
+    (lambda: sm.run("double-well", "ula", 1000, step=0.5, params={"barrier": 2.0}, seed=0), "step"),
 ])
 def test_bad_arguments(call, name):
     with pytest.raises((ValueError, TypeError), match=name):
@@ -225,3 +226,10 @@ def test_energy_model_gradients_and_training():
     r = np.hypot(*model.negatives.T)
     assert abs(np.median(r) - 1.5) < 0.15
     assert model.energy(np.array([[1.5, 0.0]]))[0] < model.energy(np.array([[0.0, 0.0]]))[0]
+
+
+def test_ula_divergence_is_reported_not_hidden():
+    stopped = sm.run("double-well", "ula", 1000, step=0.5, params={"barrier": 2.0}, seed=0, on_divergence="stop")
+    assert stopped.diverged_at is not None and len(stopped.samples) == stopped.diverged_at - 1
+    assert np.all(np.isfinite(stopped.samples))
+    assert sm.run("double-well", "ula", 100, step=0.01, seed=0, on_divergence="stop").diverged_at is None

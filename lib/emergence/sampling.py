@@ -8,7 +8,7 @@ Sampling conventions
   one-dimensional density, so its marginals are known exactly.
 * ``step`` is the proposal scale for random-walk Metropolis (x' = x + step xi),
   the time step h for Langevin (x' = x + h grad log pi + sqrt(2h) xi) and the
-  leapfrog step epsilon for HMC (unit mass, H = -log pi(x) + |p|^2 / 2).
+  leapfrog step epsilon for HMC (unit mass, H = -log pi(x) + p.p / 2).
 * U(1) gauge fields are link angles ``theta[mu, x, y]`` on an L x L torus,
   mu = 0 along x and 1 along y, with the Wilson action
   S = beta sum_P (1 - cos theta_P).
@@ -125,6 +125,8 @@ def _run(code, params, method, x, step, n_leapfrog, n_steps, state, samples, del
             noise = math.sqrt(2.0 * step)
             for i in range(d):
                 x[i] += step * grad[i] + noise * normal(state)
+                if not math.isfinite(x[i]):
+                    return -(t + 1)  # diverged: the caller reports the step
             _gradient(code, params, x, grad)
             accepted += 1
         elif method == 2:  # Metropolis-adjusted Langevin
@@ -181,7 +183,9 @@ class SamplingResult:
 
     ``delta_h`` holds the energy error H(end) - H(start) of each HMC
     trajectory (empty for the other methods); ``accept_rate`` is 1 for ULA,
-    which accepts every move.
+    which accepts every move. ``diverged_at`` is the step at which ULA left
+    every finite value (only with ``on_divergence="stop"``; ``samples`` then
+    ends just before it), else None.
     """
 
     samples: np.ndarray
@@ -191,6 +195,7 @@ class SamplingResult:
     target: str
     method: str
     step: float
+    diverged_at: int | None = None
 
 
 def _target_params(target, params):
@@ -235,7 +240,8 @@ def marginal_density(target, x, *, params=None):
     return f(x) / norm
 
 
-def run(target, method, n_steps, *, step, d=1, n_leapfrog=10, x0=None, params=None, seed=None):
+def run(target, method, n_steps, *, step, d=1, n_leapfrog=10, x0=None, params=None, seed=None,
+        on_divergence="raise"):
     """Sample a target density with random-walk Metropolis, ULA, MALA or HMC.
 
     Parameters
@@ -257,12 +263,18 @@ def run(target, method, n_steps, *, step, d=1, n_leapfrog=10, x0=None, params=No
     params : dict, optional
         Target parameters.
     seed : int or None
+    on_divergence : {"raise", "stop"}
+        ULA is not stable for every step (with a gradient growing faster than
+        linearly, like the double well's, it eventually explodes). "raise"
+        (default) raises ValueError when the chain leaves the finite numbers;
+        "stop" returns the samples up to that step with ``diverged_at`` set.
 
     Returns
     -------
     SamplingResult
     """
     code, p = _target_params(target, params)
+    on_divergence = check_choice("on_divergence", on_divergence, ("raise", "stop"))
     method = check_choice("method", method, METHODS)
     n_steps = check_int("n_steps", n_steps, low=1, high=50_000_000)
     step = check_real("step", step, low=0.0, low_open=True, high=1e3)
@@ -285,6 +297,14 @@ def run(target, method, n_steps, *, step, d=1, n_leapfrog=10, x0=None, params=No
     delta_h = np.zeros(n_steps if method == "hmc" else 0)
     accepted = _run(code, p, METHODS.index(method), x, step, n_leapfrog, n_steps, kernel_state(seed), samples,
                     delta_h if method == "hmc" else np.zeros(1))
+    if accepted < 0 and on_divergence == "stop":
+        t = -accepted - 1
+        return SamplingResult(samples=samples[:t], accept_rate=1.0, delta_h=delta_h, seed=seed, target=target,
+                              method=method, step=step, diverged_at=t + 1)
+    if accepted < 0:
+        raise ValueError(f"ULA diverged after {-accepted} steps: step = {step} is beyond the stability limit of "
+                         f"the discretized dynamics for this target (roughly step * max|(log pi)''| < 2); "
+                         f"use a smaller step, or MALA, whose rejections keep it finite")
     return SamplingResult(samples=samples, accept_rate=accepted / n_steps, delta_h=delta_h, seed=seed,
                           target=target, method=method, step=step)
 
@@ -305,7 +325,7 @@ def ula_gaussian_variance(scale, step):
 def gaussian_w2(mean1, cov1, mean2, cov2):
     """2-Wasserstein distance between two Gaussians (the Bures formula).
 
-    W2^2 = |m1 - m2|^2 + tr(C1 + C2 - 2 (C2^(1/2) C1 C2^(1/2))^(1/2)).
+    W2^2 = (m1 - m2).(m1 - m2) + tr(C1 + C2 - 2 (C2^(1/2) C1 C2^(1/2))^(1/2)).
     """
     m1 = check_real_array("mean1", np.atleast_1d(mean1), ndim=1)
     m2 = check_real_array("mean2", np.atleast_1d(mean2), ndim=1)
@@ -752,7 +772,8 @@ class EnergyModel:
 
     ``theta_history`` has one row per iteration; ``negatives`` are the final
     Langevin chains (samples of the model); ``moment_gap`` is the largest
-    |<phi>_data - <phi>_model| per iteration, which training drives down.
+    absolute difference of <phi>_data and <phi>_model per iteration, which
+    training drives down.
     """
 
     theta: np.ndarray
@@ -764,7 +785,7 @@ class EnergyModel:
     seed: int
 
     def energy(self, x):
-        """E(x) = theta . phi(x) + confinement |x|^4 at points of shape (n, 2)."""
+        """E(x) = theta . phi(x) + confinement (x.x)^2 at points of shape (n, 2)."""
         x = np.atleast_2d(x)
         return polynomial_features(x, self.degree)[0] @ self.theta + self.confinement * np.sum(x**2, axis=1) ** 2
 
@@ -776,7 +797,7 @@ def train_energy_model(data, *, degree=4, n_iter=300, lr=0.05, n_chains=500, lan
     The log-likelihood gradient is <phi>_model - <phi>_data for E = theta . phi;
     the model average comes from ``n_chains`` persistent ULA chains run
     ``langevin_steps`` steps of size ``step`` per iteration (persistent
-    contrastive divergence). A fixed term ``confinement`` |x|^4 keeps the
+    contrastive divergence). A fixed term ``confinement`` (x.x)^2 keeps the
     density normalizable while theta is still poor.
     """
     from .random import rng
