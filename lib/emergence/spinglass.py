@@ -30,7 +30,7 @@ from numba import njit
 from scipy.special import logsumexp
 
 from ._validation import check_choice, check_int, check_real, check_real_array, check_work
-from ._xoshiro import below, uniform
+from ._xoshiro import uniform
 from .random import kernel_state, resolve_seed, rng, seeded
 
 #: Freezing temperature of the random energy model, 1 / (2 sqrt(ln 2)).
