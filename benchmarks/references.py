@@ -212,3 +212,30 @@ def numpy_u1_trajectories(theta, beta, step, n_leapfrog, n_traj, rng):
         if rng.random() < np.exp(h0 - 0.5 * np.sum(p * p) - action(t)):
             theta = t
     return theta
+
+
+def numpy_survival(n, walkers, rng):
+    """Survival of Gaussian walkers, vectorised over the walkers still alive."""
+    x = np.zeros(walkers)
+    counts = np.zeros(n + 1, dtype=np.int64)
+    counts[0] = walkers
+    for k in range(1, n + 1):
+        x = x + rng.standard_normal(x.size)
+        x = x[x > 0]
+        counts[k] = x.size
+        if x.size == 0:
+            break
+    return counts / walkers
+
+
+def numpy_mass_transfer(m, steps, diffusion, injection, rng):
+    """One sweep per step: every site sends 1 - D of its mass to a random neighbour and D/2 to each."""
+    L = m.size
+    sites = np.arange(L)
+    for _ in range(steps):
+        target = (sites + np.where(rng.random(L) < 0.5, 1, -1)) % L
+        new = np.bincount(target, weights=(1 - diffusion) * m, minlength=L)
+        if diffusion:
+            new += 0.5 * diffusion * (np.roll(m, 1) + np.roll(m, -1))
+        m = new + injection
+    return m

@@ -24,12 +24,14 @@ from references import (  # noqa: E402
     numpy_ipr,
     numpy_kuramoto_rk4,
     numpy_logistic_bifurcation,
+    numpy_mass_transfer,
     numpy_mala_gaussian,
     numpy_sandpile_drive,
     numpy_sk_metropolis_sweeps,
     numpy_spacing_ratios,
     numpy_u1_trajectories,
     numpy_state_energies,
+    numpy_survival,
     python_sample_entropy,
 )
 
@@ -46,6 +48,7 @@ from emergence import (  # noqa: E402
     sandpile,
     spinglass,
     stats,
+    walks,
 )
 from emergence.warmup import warm_up  # noqa: E402
 
@@ -191,6 +194,39 @@ def sampling_table():
             t_numpy.append((time.perf_counter() - t) / 10)
         a, b = min(t_numba) * 1e3, min(t_numpy) * 1e3
         print(f"{L:>6} {a:>9.3f} {b:>9.3f} {b / a:>11.1f}x")
+
+
+def walks_table():
+    """Survival walkers and the mass-transfer sweep: numba kernels against vectorised numpy, run alternately."""
+    rng = np.random.default_rng(0)
+    print("\nFirst passage of Gaussian walkers, ns per walker-step (each walk stops at its first x <= 0), best of 3")
+    print(f"{'walkers':>8} {'n':>6} {'numba':>9} {'numpy':>9} {'numpy/numba':>12}")
+    for walkers, n in ((100_000, 1000), (1_000_000, 100)):
+        steps = walkers * walks.sparre_andersen(n)[:-1].sum()  # walker-steps actually taken
+        t_numba, t_numpy = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            walks.survival_probability(n, walkers=walkers, seed=1)
+            t_numba.append((time.perf_counter() - t) / steps)
+            t = time.perf_counter()
+            numpy_survival(n, walkers, rng)
+            t_numpy.append((time.perf_counter() - t) / steps)
+        a, b = min(t_numba) * 1e9, min(t_numpy) * 1e9
+        print(f"{walkers:>8} {n:>6} {a:>9.2f} {b:>9.2f} {b / a:>11.1f}x")
+    print("\nRandom advection on a ring, ns per site and step, best of 3")
+    print(f"{'L':>8} {'D':>5} {'numba':>9} {'numpy':>9} {'numpy/numba':>12}")
+    for L, D in ((4096, 0.0), (65_536, 0.0), (65_536, 0.2)):
+        steps = 2_000_000 // L * 10
+        t_numba, t_numpy = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            walks.mass_transfer(L, steps, diffusion=D, seed=1)
+            t_numba.append((time.perf_counter() - t) / (L * steps))
+            t = time.perf_counter()
+            numpy_mass_transfer(np.zeros(L), steps, D, 1.0, rng)
+            t_numpy.append((time.perf_counter() - t) / (L * steps))
+        a, b = min(t_numba) * 1e9, min(t_numpy) * 1e9
+        print(f"{L:>8} {D:>5g} {a:>9.2f} {b:>9.2f} {b / a:>11.1f}x")
 
 
 def spinglass_table():
@@ -410,6 +446,7 @@ def kernel_tables():
     sandpile_table()
     spinglass_table()
     sampling_table()
+    walks_table()
     automata_table()
     maps_table()
     kuramoto_table()

@@ -27,6 +27,7 @@ CHAPTERS = {
     "random-matrices": (4, 10, 3, "variance 0.2512 (exact 0.2508)"),
     "spin-glasses": (3, 8, 4, "same spectrum, same frustrated plaquettes"),
     "sampling": (3, 8, 4, "entropy production 0.948249"),
+    "random-walks": (3, 9, 4, "1/(1 + 3/2) = 0.4000000000"),
 }
 
 

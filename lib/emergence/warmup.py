@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats
+from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats, walks
 
 
 def _ising():
@@ -75,9 +75,22 @@ def _sampling():
         sampling.u1_gauge(4, 1.0, 2, step=0.1, n_leapfrog=2, instanton_moves=moves, seed=0)
 
 
+def _walks():
+    for jumps in walks.JUMPS:
+        walks.random_walk(2, jumps=jumps, seed=0)
+        walks.survival_probability(2, jumps=jumps, walkers=2, seed=0)
+    walks.ou_persistence(1.0, 1.0, dt=0.1, samples=100, seed=0)
+    for kernel in walks.COAGULATION_KERNELS:
+        walks.coagulation_particles(4, [0.5], 2, kernel=kernel, seed=0)
+    walks.mass_transfer(4, 2, seed=0)
+    walks.mass_transfer(4, 2, diffusion=0.5, record_every=1, seed=0)
+    walks.stochastic_acceleration(10, escape=5.0, dt=1e-3, seed=0)
+    walks.stochastic_acceleration(10, escape=5.0, q=1.5, loss=0.01, p_max=10, dt=1e-3, seed=0)
+
+
 # The slowest to compile first, so that the processes finish together.
 FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
-            _spin_glasses, _sampling)
+            _spin_glasses, _sampling, _walks)
 
 
 def _run(index):
