@@ -157,6 +157,35 @@ def power_law_fit(x, y, sigma=None):
     return linear_fit(np.log(x), np.log(y), s)
 
 
+def tail_exponent(values, *, low, high):
+    """Exponent tau of a power-law density P(x) ~ x**-tau, from the empirical tail P(X >= x) ~ x**(1 - tau).
+
+    The complementary cumulative distribution uses every sample (no bins) and
+    is fitted by a straight line in log-log coordinates for low < x < high.
+    Its points are strongly correlated, so the fit's own standard error is
+    meaningless: take errors from independent samples.
+
+    Parameters
+    ----------
+    values : array_like, 1-D
+        Samples.
+    low, high : float
+        Fit window, 0 < low < high; it must hold at least 10 samples.
+
+    Returns
+    -------
+    float
+    """
+    v = np.sort(check_real_array("values", values, ndim=1))
+    low = check_real("low", low, low=0.0, low_open=True)
+    high = check_real("high", high, low=low, low_open=True)
+    tail = 1.0 - np.arange(v.size) / v.size
+    window = (v > low) & (v < high)
+    if window.sum() < 10:
+        raise ValueError(f"the window ({low}, {high}) holds {window.sum()} samples; it needs at least 10")
+    return 1.0 - power_law_fit(v[window], tail[window]).slope
+
+
 def log_binned_density(values, *, bins_per_decade=6):
     """Probability density of positive values on logarithmically spaced bins.
 

@@ -760,7 +760,8 @@ def exchange_growth(t, k_max, *, isolated=False):
         donors = c[1 - first:].sum()       # clusters of size >= 1
         receivers = c.sum() - c[-1]       # every cluster but the full ones
         out = -(receivers * c)             # donations
-        out[0] += receivers * c[0] if first == 0 else 0.0  # empty clusters do not donate
+        if isolated:
+            out[0] = 0.0                   # empty clusters do not donate
         out[:-1] -= donors * c[:-1]        # receptions
         out[:-1] += receivers * c[1:]      # a cluster of size k+1 donates and becomes size k
         out[1:] += donors * c[:-1]         # a cluster of size k-1 receives
