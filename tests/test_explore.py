@@ -183,3 +183,11 @@ def test_blank_frames_are_refused():
 def test_inert_declaration_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         toy([Slider("a", (1.0, 2.0), 1.0, **kwargs), Choice("kind", ("slope", "flat"), "slope")], line)
+
+
+def test_line_styles_must_name_legend_labels():
+    with pytest.raises(ValueError, match="legend labels"):
+        Lines("x", {"theory curve": "theory"}, styles={"theory": "dashed"})
+    with pytest.raises(ValueError, match="styles must be among"):
+        Lines("x", {"theory": "theory"}, styles={"theory": "dash-dot"})
+    assert Lines("x", {"theory": "theory"}, styles={"theory": "dashed"}).styles == {"theory": "dashed"}

@@ -32,6 +32,7 @@ from .plotting import PALETTE, SPIN_COLORS, category_colors
 MODE_VARIABLE = "EMERGENCE_EXPLORER"
 MAX_FRAMES = 120
 MAX_STATIC_BYTES = 3_000_000
+LINE_STYLES = ("dashed", "dotted", "dots", "markers")
 
 
 # --------------------------------------------------------------------------
@@ -145,6 +146,16 @@ class Lines:
     styles: dict = field(default_factory=dict)
     log_x: bool = False
     log_y: bool = False
+
+    def __post_init__(self):
+        # styles are keyed by legend label; a data key here would silently draw a plain line
+        unknown = sorted(set(self.styles) - set(self.ys))
+        if unknown:
+            raise ValueError(f"Lines {self.title or self.x!r}: styles names {unknown}, which are not legend labels "
+                             f"of ys {sorted(self.ys)}")
+        bad = sorted(v for v in self.styles.values() if v not in LINE_STYLES)
+        if bad:
+            raise ValueError(f"Lines {self.title or self.x!r}: styles must be among {LINE_STYLES}, got {bad}")
 
 
 @dataclass(frozen=True)
