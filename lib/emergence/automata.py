@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ._validation import check_int, check_real, check_real_array, check_work
+from ._validation import check_bool, check_int, check_real, check_real_array, check_work
 from ._xoshiro import below, uniform
 from .random import kernel_state, resolve_seed
 
@@ -111,8 +111,7 @@ def coffee(L, steps, *, interacting=True, times=None, seed=None):
     if L % 2:
         raise ValueError(f"L must be even (half cream, half coffee), got {L}")
     steps = check_int("steps", steps, low=0, high=100_000_000)
-    if not isinstance(interacting, (bool, np.bool_)):
-        raise TypeError(f"interacting must be True or False, got {interacting!r}")
+    interacting = check_bool("interacting", interacting)
     if times is None:
         times = np.unique(np.concatenate([[0], np.geomspace(1, max(steps, 1), 39).astype(np.int64)]))
         times = times[times <= steps]
@@ -189,8 +188,7 @@ def three_levels(grid, window, *, thresholds=(1 / 3, 2 / 3), adjust_rows=False):
     lo, hi = (check_real("thresholds", t, low=0.0) for t in thresholds)
     if lo >= hi:
         raise ValueError(f"thresholds must be increasing, got {thresholds}")
-    if not isinstance(adjust_rows, (bool, np.bool_)):
-        raise TypeError(f"adjust_rows must be True or False, got {adjust_rows!r}")
+    adjust_rows = check_bool("adjust_rows", adjust_rows)
     smooth = uniform_filter(g, size=window, mode="nearest")
     if not adjust_rows:
         return np.digitize(smooth, [lo, hi])
@@ -240,8 +238,7 @@ def coffee_mean_density(L, times, *, interacting=True):
     times = check_real_array("times", times, ndim=1, low=0, high=100_000_000)
     if np.any(times != np.round(times)):
         raise ValueError("times must be whole numbers of sweeps")
-    if not isinstance(interacting, (bool, np.bool_)):
-        raise TypeError(f"interacting must be True or False, got {interacting!r}")
+    interacting = check_bool("interacting", interacting)
     hop = np.eye(L, k=1) + np.eye(L, k=-1)
     laplacian = hop - np.diag(hop.sum(axis=1))
     start = (np.arange(L) < L // 2).astype(float)
@@ -286,8 +283,7 @@ def expected_border_flicker(row_density, window, *, interacting=True, thresholds
     L = rho.size
     window = check_int("window", window, low=1, high=L)
     lo, hi = (check_real("thresholds", t, low=0.0) for t in thresholds)
-    if not isinstance(interacting, (bool, np.bool_)):
-        raise TypeError(f"interacting must be True or False, got {interacting!r}")
+    interacting = check_bool("interacting", interacting)
     if interacting and rho.max() > 1:
         raise ValueError("row_density of the interacting cup must lie in [0, 1]")
     # weights[r, i]: share of row i in the moving average at row r, walls repeated as in three_levels

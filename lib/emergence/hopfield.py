@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 from scipy import optimize, special, stats
 
-from ._validation import check_int, check_real, check_real_array, check_work
+from ._validation import check_bool, check_int, check_real, check_real_array, check_work
 from ._xoshiro import below, uniform
 from .random import kernel_state, resolve_seed, rng, seeded
 
@@ -606,8 +606,7 @@ def archetype_stability_theory(M, r, alpha, *, supervised):
     M = check_int("M", M, low=1, high=10**7)
     r = check_real("r", r, low=0.0, high=1.0, low_open=True)
     alpha = check_real("alpha", alpha, low=0.0, high=10.0)
-    if not isinstance(supervised, bool):
-        raise TypeError(f"supervised must be True or False, got {supervised!r}")
+    supervised = check_bool("supervised", supervised)
     rho = (1 - r * r) / (M * r * r)
     crosstalk = (1 + rho) ** 2 if supervised else 1 + rho * (1 + 1 / (r * r))
     noise = rho + alpha * crosstalk

@@ -26,7 +26,7 @@ from numba import njit
 from scipy import integrate, linalg
 from scipy.special import ive
 
-from ._validation import check_choice, check_int, check_real, check_real_array, check_work
+from ._validation import check_bool, check_choice, check_int, check_real, check_real_array, check_work
 from ._xoshiro import normal, uniform
 from .random import kernel_state, resolve_seed
 
@@ -509,8 +509,7 @@ def u1_gauge(L, beta, n_traj, *, step, n_leapfrog, instanton_moves=False, theta0
     n_traj = check_int("n_traj", n_traj, low=1, high=10_000_000)
     step = check_real("step", step, low=0.0, low_open=True, high=10.0)
     n_leapfrog = check_int("n_leapfrog", n_leapfrog, low=1, high=1000)
-    if not isinstance(instanton_moves, (bool, np.bool_)):
-        raise TypeError(f"instanton_moves must be True or False, got {instanton_moves!r}")
+    instanton_moves = check_bool("instanton_moves", instanton_moves)
     if theta0 is None:
         theta = np.zeros((2, L, L))
     else:

@@ -29,7 +29,7 @@ from scipy import integrate, optimize, sparse
 from scipy.sparse import linalg as sparse_linalg
 from scipy.special import gammaln
 
-from ._validation import check_choice, check_int, check_real, check_real_array, check_work
+from ._validation import check_bool, check_choice, check_int, check_real, check_real_array, check_work
 from ._xoshiro import below, normal, uniform
 from .random import kernel_state, resolve_seed, rng, seeded
 from .stats import linear_fit
@@ -752,8 +752,7 @@ def exchange_growth(t, k_max, *, isolated=False):
     """
     t = _check_times(t)
     k_max = check_int("k_max", k_max, low=2, high=20_000)
-    if not isinstance(isolated, (bool, np.bool_)):
-        raise TypeError(f"isolated must be True or False, got {isolated!r}")
+    isolated = check_bool("isolated", isolated)
     first = 0 if isolated else 1
 
     def rhs(_, c):
