@@ -239,3 +239,54 @@ def numpy_mass_transfer(m, steps, diffusion, injection, rng):
             new += 0.5 * diffusion * (np.roll(m, 1) + np.roll(m, -1))
         m = new + injection
     return m
+
+
+def numpy_lorenz96_rk4(x, F, dt, steps):
+    """Classical RK4 for Lorenz-96, the right-hand side vectorized with np.roll."""
+    def f(x):
+        return (np.roll(x, -1) - np.roll(x, 2)) * np.roll(x, 1) - x + F
+
+    x = x.copy()
+    for _ in range(steps):
+        k1 = f(x)
+        k2 = f(x + 0.5 * dt * k1)
+        k3 = f(x + 0.5 * dt * k2)
+        k4 = f(x + dt * k3)
+        x += dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6
+    return x
+
+
+def numpy_ks_etdrk4(u, L, dt, steps, contour_points=16):
+    """Kassam and Trefethen's ETDRK4 for KS as usually written: complex FFTs of numpy.fft, all modes kept."""
+    n = u.size
+    k = np.fft.fftfreq(n, 1.0 / n)
+    q = 2 * np.pi / L * k
+    lin = q**2 - q**4
+    E, E2 = np.exp(dt * lin), np.exp(dt * lin / 2)
+    r = np.exp(1j * np.pi * (np.arange(1, contour_points + 1) - 0.5) / contour_points)
+    LR = dt * lin[:, None] + r[None, :]
+    Q = dt * np.real(np.mean((np.exp(LR / 2) - 1) / LR, axis=1))
+    f1 = dt * np.real(np.mean((-4 - LR + np.exp(LR) * (4 - 3 * LR + LR**2)) / LR**3, axis=1))
+    f2 = dt * np.real(np.mean((2 + LR + np.exp(LR) * (-2 + LR)) / LR**3, axis=1))
+    f3 = dt * np.real(np.mean((-4 - 3 * LR - LR**2 + np.exp(LR) * (4 - LR)) / LR**3, axis=1))
+    g = -0.5j * q
+    v = np.fft.fft(u)
+    for _ in range(steps):
+        Nv = g * np.fft.fft(np.real(np.fft.ifft(v)) ** 2)
+        a = E2 * v + Q * Nv
+        Na = g * np.fft.fft(np.real(np.fft.ifft(a)) ** 2)
+        b = E2 * v + Q * Na
+        Nb = g * np.fft.fft(np.real(np.fft.ifft(b)) ** 2)
+        c = E2 * a + Q * (2 * Nb - Nv)
+        Nc = g * np.fft.fft(np.real(np.fft.ifft(c)) ** 2)
+        v = E * v + Nv * f1 + 2 * (Na + Nb) * f2 + Nc * f3
+    return np.real(np.fft.ifft(v))
+
+
+def numpy_ridge_readout(states, targets, ridge):
+    """The ridge readout by least squares on the data stacked with sqrt(ridge n) I (no normal equations)."""
+    phi = np.hstack([np.ones((states.shape[0], 1)), states, states**2])
+    m = phi.shape[1]
+    A = np.vstack([phi, np.sqrt(ridge * phi.shape[0]) * np.eye(m)])
+    B = np.vstack([targets, np.zeros((m, targets.shape[1]))])
+    return np.linalg.lstsq(A, B, rcond=None)[0].T

@@ -22,10 +22,13 @@ from references import (  # noqa: E402
     numpy_glauber_sweeps,
     numpy_hmc_gaussian,
     numpy_ipr,
+    numpy_ks_etdrk4,
     numpy_kuramoto_rk4,
+    numpy_lorenz96_rk4,
     numpy_logistic_bifurcation,
     numpy_mass_transfer,
     numpy_mala_gaussian,
+    numpy_ridge_readout,
     numpy_sandpile_drive,
     numpy_sk_metropolis_sweeps,
     numpy_spacing_ratios,
@@ -37,6 +40,7 @@ from references import (  # noqa: E402
 
 from emergence import (  # noqa: E402
     automata,
+    chaos,
     explore,
     hopfield,
     ising,
@@ -227,6 +231,60 @@ def walks_table():
             t_numpy.append((time.perf_counter() - t) / (L * steps))
         a, b = min(t_numba) * 1e9, min(t_numpy) * 1e9
         print(f"{L:>8} {D:>5g} {a:>9.2f} {b:>9.2f} {b / a:>11.1f}x")
+
+
+def chaos_table():
+    """Lorenz-96 RK4 steps, KS ETDRK4 steps and the reservoir readout, each against its numpy reference."""
+    print("\nLorenz-96 RK4, microseconds per step, best of 3")
+    print(f"{'N':>6} {'numba':>9} {'numpy':>9} {'numpy/numba':>12}")
+    for N in (40, 1000):
+        steps = 200_000 // N
+        x0 = chaos.default_state("lorenz96", params={"N": N}, seed=0)
+        fast, slow = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            chaos.integrate("lorenz96", x0, steps * 0.01, 0.01, params={"N": N}, record_every=steps)
+            fast.append((time.perf_counter() - t) / steps)
+            t = time.perf_counter()
+            numpy_lorenz96_rk4(np.asarray(x0), 8.0, 0.01, steps)
+            slow.append((time.perf_counter() - t) / steps)
+        a, b = min(fast) * 1e6, min(slow) * 1e6
+        print(f"{N:>6} {a:>9.2f} {b:>9.2f} {b / a:>11.1f}x")
+    print("\nKuramoto-Sivashinsky ETDRK4, microseconds per step (library: real FFTs; reference: complex FFTs, as usually written)")
+    print(f"{'modes':>6} {'library':>9} {'numpy':>9} {'numpy/library':>14}")
+    for n in (64, 256):
+        L = 22.0 * n / 64
+        u0 = np.cos(2 * np.pi * np.arange(n) / n) * 0.1
+        fast, slow = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            chaos.kuramoto_sivashinsky(L, n, 100.0, 0.25, u0=u0, record_every=400)
+            fast.append((time.perf_counter() - t) / 400)
+            t = time.perf_counter()
+            numpy_ks_etdrk4(u0, L, 0.25, 400)
+            slow.append((time.perf_counter() - t) / 400)
+        a, b = min(fast) * 1e6, min(slow) * 1e6
+        print(f"{n:>6} {a:>9.1f} {b:>9.1f} {b / a:>13.1f}x")
+    series = chaos.integrate("lorenz63", [1.0, 1.0, 20.0], 100.0, 0.01, record_every=2).x
+    fit, solve, reference = [], [], []
+    for _ in range(3):
+        model = chaos.ReservoirForecaster(seed=0)
+        t = time.perf_counter()
+        model.fit(series)
+        fit.append(time.perf_counter() - t)
+        u = (series - model.mean_) / model.scale_
+        states = model._drive(u[:-1], np.zeros(model.size))[model.washout:]
+        t = time.perf_counter()
+        phi = np.hstack([np.ones((states.shape[0], 1)), states, states**2])
+        gram = phi.T @ phi + model.ridge * phi.shape[0] * np.eye(phi.shape[1])
+        np.linalg.solve(gram, phi.T @ u[model.washout + 1:])
+        solve.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        numpy_ridge_readout(states, u[model.washout + 1:], model.ridge)
+        reference.append(time.perf_counter() - t)
+    print(f"\nReservoir fit (300 units, {series.shape[0]} samples): {min(fit) * 1e3:.0f} ms in all; readout by "
+          f"normal equations {min(solve) * 1e3:.0f} ms, by least squares (numpy lstsq) {min(reference) * 1e3:.0f} ms: "
+          f"{min(reference) / min(solve):.1f}x")
 
 
 def spinglass_table():
@@ -447,6 +505,7 @@ def kernel_tables():
     spinglass_table()
     sampling_table()
     walks_table()
+    chaos_table()
     automata_table()
     maps_table()
     kuramoto_table()

@@ -67,6 +67,40 @@ def _jacobian(kind, p, x, y):
     return -2.0 * p[0] * x / (d * d), 1.0, -p[1], 1.0
 
 
+@njit(cache=True, inline="always")
+def _parameter_derivative(kind, p, index, x, y):
+    """(dx'/dp, dy'/dp) for parameter number ``index`` (kernel order)."""
+    if kind == 0:
+        return x * (1.0 - x), 0.0
+    if kind == 1:
+        return (-x * x, 0.0) if index == 0 else (0.0, x)
+    if kind == 2:
+        if index == 3:
+            return 1.0, 0.0
+        return 0.0, (y if index == 0 else (-x if index == 1 else 1.0))
+    if index == 0:
+        return 1.0 / (1.0 + x * x), 0.0
+    return 0.0, (-(x - p[2]) if index == 1 else p[1])
+
+
+@njit(cache=True)
+def _sensitivity(kind, p, index, x0, y0, n, out):
+    """d(x_t, y_t)/dp for many starts at once: out[t, start, :], forward mode."""
+    for s in range(x0.shape[0]):
+        x, y = x0[s], y0[s]
+        sx, sy = 0.0, 0.0
+        for t in range(n):
+            out[t, s, 0] = sx
+            out[t, s, 1] = sy
+            a, b, c, d = _jacobian(kind, p, x, y)
+            px, py = _parameter_derivative(kind, p, index, x, y)
+            sx, sy = a * sx + b * sy + px, c * sx + d * sy + py
+            x, y = _step(kind, p, x, y)
+            if not (abs(x) < ESCAPE and abs(y) < ESCAPE):
+                out[t + 1:, s, :] = np.nan
+                break
+
+
 @njit(cache=True)
 def _iterate(kind, p, x, y, n, out):
     for t in range(n):
@@ -210,6 +244,46 @@ def lyapunov(name, params, *, n=100_000, transient=1000, x0=None):
     check_work("lyapunov (n + transient iterations)", float(n + transient), MAX_ITERATIONS)
     s1, s2 = _lyapunov(kind, dim, p, x, y, n, transient)
     return np.array([s1, s2][:dim])
+
+
+def parameter_sensitivity(name, params, x0, n, *, wrt):
+    """The derivative of the orbit with respect to one parameter, from many starts.
+
+    s_{t+1} = J(x_t) s_t + dF/dp (x_t), s_0 = 0: forward-mode differentiation
+    of the unrolled map, which is what backpropagation through t iterations
+    computes. On a chaotic orbit it grows like e^{lambda_1 t}.
+
+    Parameters
+    ----------
+    name, params
+        As in :func:`iterate`.
+    x0 : array_like, shape (starts,) for one-dimensional maps or (starts, 2)
+        Initial states.
+    n : int >= 1
+        Number of derivatives returned per start (s_0 = 0 included).
+    wrt : str
+        The parameter.
+
+    Returns
+    -------
+    ndarray, shape (n, starts, dim)
+        NaN after an orbit escapes to infinity.
+    """
+    kind, dim, p, _, _ = _prepare(name, params, None)
+    names = MAPS[name][2]
+    if wrt not in names:
+        raise ValueError(f"wrt must be one of {list(names)}, got {wrt!r}")
+    x = check_real_array("x0", x0)
+    if x.ndim == 1 and dim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != dim:
+        raise ValueError(f"x0 must have shape (starts,{' 2' if dim == 2 else ''}) for the {name!r} map, got {x.shape}")
+    n = check_int("n", n, low=1, high=MAX_ITERATIONS)
+    check_work("parameter_sensitivity (starts * n)", float(x.shape[0]) * n, MAX_ITERATIONS / 4)
+    ys = x[:, 1].copy() if dim == 2 else np.zeros(x.shape[0])
+    out = np.empty((n, x.shape[0], 2))
+    _sensitivity(kind, p, names.index(wrt), x[:, 0].copy(), ys, n, out)
+    return out[:, :, :dim]
 
 
 @dataclass(frozen=True)

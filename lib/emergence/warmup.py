@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats, walks
+from . import automata, chaos, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats, walks
 
 
 def _ising():
@@ -88,9 +88,26 @@ def _walks():
     walks.stochastic_acceleration(10, escape=5.0, q=1.5, loss=0.01, p_max=10, dt=1e-3, seed=0)
 
 
+def _chaos():
+    small = {"lorenz96": {"N": 4}, "lorenz96-2scale": {"K": 4, "J": 2}}
+    for system, (_, names, _, _) in chaos.SYSTEMS.items():
+        params = small.get(system, {})
+        x0 = chaos.default_state(system, params=params, seed=0)
+        chaos.integrate(system, x0, 0.02, 0.01, params=params)
+        chaos.lyapunov_spectrum(system, params=params, t_max=0.02, dt=0.01, transient=0.01, seed=0)
+        chaos.parameter_sensitivity(system, x0, 0.02, 0.01, wrt=names[0], params=params)
+    for model in chaos.SHELL_MODELS:
+        chaos.shell_model(4, 0.02, 0.01, nu=0.1, forcing=[0.1], noise=0.1, model=model, seed=0)
+    series = np.sin(np.linspace(0, 20, 200))[:, None] * [1.0, 0.5] + [0.0, 1.0]
+    fc = chaos.PLRNNForecaster(hidden=2, sequence=2, batch=1, iterations=1, seed=0).fit(series)
+    fc.forecast(series[:2], 2)
+    fc.largest_lyapunov(series[:2], 2)
+    maps.parameter_sensitivity("logistic", {"r": 3.9}, [0.2], 2, wrt="r")
+
+
 # The slowest to compile first, so that the processes finish together.
 FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
-            _spin_glasses, _sampling, _walks)
+            _spin_glasses, _sampling, _walks, _chaos)
 
 
 def _run(index):
