@@ -141,7 +141,7 @@ def test_a_control_that_changes_nothing_is_refused_by_the_static_build():
     problems = ex.check_frames(ex.static_frames())
     # 'a' does nothing while kind == "flat": three states, one message each
     assert len(problems) == 3 and all("control 'a' changes nothing drawn" in p and "'flat'" in p for p in problems)
-    with pytest.raises(ValueError, match="controls a reader would move in vain"):
+    with pytest.raises(ValueError, match="would mislead or fail a reader"):
         ex.static_html()
 
 
@@ -173,6 +173,17 @@ def test_blank_frames_are_refused():
 
     ex = toy([Slider("a", (1.0, 2.0, 3.0), 1.0)], escaping)
     assert ex.check_frames(ex.static_frames()) == ["frame {'a': 3.0}: panel 'y' has nothing finite to draw"]
+
+
+def test_curves_shorter_than_their_x_are_refused():
+    def uneven(a):
+        return {"x": np.linspace(0, 1, 5), "y": np.arange(3) * a, "text": f"a = {a}"}
+
+    ex = toy([Slider("a", (1.0, 2.0), 1.0)], uneven)
+    problems = ex.check_frames(ex.static_frames())
+    assert len(problems) == 2 and all("length differs from its x 'x' (5)" in p for p in problems)
+    with pytest.raises(ValueError, match="length differs"):
+        ex.static_html()
 
 
 @pytest.mark.parametrize("kwargs, match", [

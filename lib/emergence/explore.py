@@ -234,7 +234,8 @@ class Explorer:
           panel's data, no readout) whichever value it takes, unless declared
           inert there;
         * a control declared inert in a state where it does change the drawing;
-        * a frame in which some panel has no finite value to draw (a blank panel).
+        * a frame in which some panel has no finite value to draw (a blank panel);
+        * a Lines panel whose curves are not all as long as its x (Bokeh cannot draw it).
 
         Returns a list of messages (empty when the explorer is sound).
         """
@@ -244,6 +245,12 @@ class Explorer:
         problems = []
         for k, (params, data) in enumerate(frames):
             for pn in plots:
+                if isinstance(pn, Lines):
+                    n = np.size(data[pn.x])
+                    uneven = [key for key in pn.ys.values() if np.size(data[key]) != n]
+                    if uneven:  # one Bokeh data source per panel: every curve needs a y for each x
+                        problems.append(f"frame {params}: panel {pn.title or pn.x!r} has curves {uneven} whose "
+                                        f"length differs from its x {pn.x!r} ({n})")
                 keys = [pn.key] if isinstance(pn, Image) else list(pn.ys.values())
                 if not any(np.isfinite(np.asarray(data[key], dtype=float)).any() for key in keys):
                     problems.append(f"frame {params}: panel {pn.title or keys[0]!r} has nothing finite to draw")
@@ -578,7 +585,7 @@ def _static_html(explorer):
     frames = explorer.static_frames()
     problems = explorer.check_frames(frames)
     if problems:
-        raise ValueError(f"explorer {explorer.title!r} has controls a reader would move in vain:\n  "
+        raise ValueError(f"explorer {explorer.title!r} would mislead or fail a reader:\n  "
                          + "\n  ".join(problems))
     default_index = list(explorer.grid()).index(explorer.defaults)
     default_data = frames[default_index][1]
