@@ -316,6 +316,15 @@ def test_forecasters_beat_persistence_on_lorenz_and_learn_its_exponent(lorenz):
     assert 0.6 < lam_res < 1.2
 
 
+def test_reservoir_tangent_map_against_finite_differences(lorenz):
+    fc = ch.ReservoirForecaster(size=40, leak=0.7, seed=2).fit(lorenz[:1000])
+    g = np.random.default_rng(5)
+    r, v = 0.5 * g.standard_normal(40), g.standard_normal(40)
+    h = 1e-6
+    fd = (fc._closed_loop(r + h * v) - fc._closed_loop(r - h * v)) / (2 * h)
+    np.testing.assert_allclose(fc._closed_loop_tangent(r, v), fd, rtol=1e-6, atol=1e-8)
+
+
 def test_analog_forecaster_replays_its_training_data(lorenz):
     fc = ch.AnalogForecaster(neighbours=1).fit(lorenz[:1000])
     np.testing.assert_allclose(fc.forecast(lorenz[500:501], 1)[0], lorenz[501], rtol=1e-12)

@@ -87,6 +87,16 @@ LORENZ63_LAMBDA1 = 0.9056
 # --------------------------------------------------------------------------
 # flows: right-hand sides, Jacobian-vector products, parameter derivatives
 # --------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _ring(i, n):
+    """i modulo n for i in [-2, n + 1], without an integer division (Lorenz-96's ring neighbours)."""
+    if i < 0:
+        return i + n
+    if i >= n:
+        return i - n
+    return i
+
+
 @njit(cache=True)
 def _rhs(kind, p, d, x, out):
     if kind == 0:
@@ -100,7 +110,7 @@ def _rhs(kind, p, d, x, out):
     elif kind == 2:
         n = d[0]
         for k in range(n):
-            out[k] = (x[(k + 1) % n] - x[(k - 2) % n]) * x[(k - 1) % n] - x[k] + p[0]
+            out[k] = (x[_ring(k + 1, n)] - x[_ring(k - 2, n)]) * x[_ring(k - 1, n)] - x[k] + p[0]
     else:
         K, J = d[0], d[1]
         F, h, b, c = p[0], p[1], p[2], p[3]
@@ -110,10 +120,11 @@ def _rhs(kind, p, d, x, out):
             s = 0.0
             for j in range(J):
                 s += x[K + k * J + j]
-            out[k] = (x[(k + 1) % K] - x[(k - 2) % K]) * x[(k - 1) % K] - x[k] + F - g * s
+            out[k] = (x[_ring(k + 1, K)] - x[_ring(k - 2, K)]) * x[_ring(k - 1, K)] - x[k] + F - g * s
         y = x[K:]
         for i in range(m):
-            out[K + i] = c * b * y[(i + 1) % m] * (y[(i - 1) % m] - y[(i + 2) % m]) - c * y[i] + g * x[i // J]
+            advection = y[_ring(i + 1, m)] * (y[_ring(i - 1, m)] - y[_ring(i + 2, m)])
+            out[K + i] = c * b * advection - c * y[i] + g * x[i // J]
 
 
 @njit(cache=True)
@@ -130,9 +141,9 @@ def _jvp(kind, p, d, x, v, out):
     elif kind == 2:
         n = d[0]
         for k in range(n):
-            km1 = (k - 1) % n
-            out[k] = ((v[(k + 1) % n] - v[(k - 2) % n]) * x[km1]
-                      + (x[(k + 1) % n] - x[(k - 2) % n]) * v[km1] - v[k])
+            km1 = _ring(k - 1, n)
+            out[k] = ((v[_ring(k + 1, n)] - v[_ring(k - 2, n)]) * x[km1]
+                      + (x[_ring(k + 1, n)] - x[_ring(k - 2, n)]) * v[km1] - v[k])
     else:
         K, J = d[0], d[1]
         h, b, c = p[1], p[2], p[3]
@@ -142,13 +153,13 @@ def _jvp(kind, p, d, x, v, out):
             s = 0.0
             for j in range(J):
                 s += v[K + k * J + j]
-            km1 = (k - 1) % K
-            out[k] = ((v[(k + 1) % K] - v[(k - 2) % K]) * x[km1]
-                      + (x[(k + 1) % K] - x[(k - 2) % K]) * v[km1] - v[k] - g * s)
+            km1 = _ring(k - 1, K)
+            out[k] = ((v[_ring(k + 1, K)] - v[_ring(k - 2, K)]) * x[km1]
+                      + (x[_ring(k + 1, K)] - x[_ring(k - 2, K)]) * v[km1] - v[k] - g * s)
         y = x[K:]
         w = v[K:]
         for i in range(m):
-            ip1, im1, ip2 = (i + 1) % m, (i - 1) % m, (i + 2) % m
+            ip1, im1, ip2 = _ring(i + 1, m), _ring(i - 1, m), _ring(i + 2, m)
             out[K + i] = (c * b * (w[ip1] * (y[im1] - y[ip2]) + y[ip1] * (w[im1] - w[ip2]))
                           - c * w[i] + g * v[i // J])
 
@@ -189,7 +200,7 @@ def _dparam(kind, p, d, x, index, out):
                 s += y[k * J + j]
             out[k] = -dg * s
         for i in range(m):
-            adv = y[(i + 1) % m] * (y[(i - 1) % m] - y[(i + 2) % m])
+            adv = y[_ring(i + 1, m)] * (y[_ring(i - 1, m)] - y[_ring(i + 2, m)])
             val = dg * x[i // J]
             if index == 2:
                 val += c * adv
@@ -664,7 +675,8 @@ def kuramoto_sivashinsky(L, n_modes, t_max, dt, *, u0=None, record_every=1, seed
 
     Parameters
     ----------
-    L : float > 0
+    L : float in [1, 2000]
+        Domain length (below 2 pi no mode is unstable; below 1 the solver refuses, as every mode is damped at rate > 1500).
     n_modes : int, even, 8..4096
     t_max, dt : float
         dt <= 1; t_max a whole number of steps.
@@ -679,7 +691,7 @@ def kuramoto_sivashinsky(L, n_modes, t_max, dt, *, u0=None, record_every=1, seed
     -------
     KSResult
     """
-    L = check_real("L", L, low=0.0, low_open=True, high=2000.0)
+    L = check_real("L", L, low=1.0, high=2000.0)
     n = check_int("n_modes", n_modes, low=8, high=4096)
     if n % 2:
         raise ValueError(f"n_modes must be even, got {n}")
@@ -1152,19 +1164,24 @@ class ReservoirForecaster(_Forecaster):
         r = self._step(r, u)
         v = rng(self.seed).standard_normal(self.size)
         v /= np.linalg.norm(v)
-        B = self.W_out_[:, 1:1 + self.size]
-        C = self.W_out_[:, 1 + self.size:]
         total = 0.0
         for _ in range(steps):
-            u = self.W_out_ @ self._features(r)
-            a = self.W_ @ r + self.W_in_ @ u + self.bias_
-            du = B @ v + 2.0 * C @ (r * v)
-            v = (1 - self.leak) * v + self.leak * (1 - np.tanh(a) ** 2) * (self.W_ @ v + self.W_in_ @ du)
-            r = (1 - self.leak) * r + self.leak * np.tanh(a)
+            v = self._closed_loop_tangent(r, v)
+            r = self._closed_loop(r)
             norm = np.linalg.norm(v)
             total += math.log(norm)
             v /= norm
         return total / steps
+
+    def _closed_loop(self, r):
+        """One step of the autonomous reservoir, its readout fed back as input."""
+        return self._step(r, self.W_out_ @ self._features(r))
+
+    def _closed_loop_tangent(self, r, v):
+        """The exact Jacobian of :meth:`_closed_loop` at r, applied to v."""
+        a = self.W_ @ r + self.W_in_ @ (self.W_out_ @ self._features(r)) + self.bias_
+        du = self.W_out_[:, 1:1 + self.size] @ v + 2.0 * self.W_out_[:, 1 + self.size:] @ (r * v)
+        return (1 - self.leak) * v + self.leak * (1 - np.tanh(a) ** 2) * (self.W_ @ v + self.W_in_ @ du)
 
 
 # --------------------------------------------------------------------------
