@@ -290,3 +290,29 @@ def numpy_ridge_readout(states, targets, ridge):
     A = np.vstack([phi, np.sqrt(ridge * phi.shape[0]) * np.eye(m)])
     B = np.vstack([targets, np.zeros((m, targets.shape[1]))])
     return np.linalg.lstsq(A, B, rcond=None)[0].T
+
+
+def python_sir_final_sizes(R0, N, runs, rng):
+    """The SIR jump chain in plain Python (one event per loop), as the kernel runs it."""
+    out = np.empty(runs, np.int64)
+    for r in range(runs):
+        S, I = N - 1, 1
+        while I > 0:
+            if rng.random() * (R0 * S + N) < R0 * S:
+                S -= 1
+                I += 1
+            else:
+                I -= 1
+        out[r] = N - S
+    return out
+
+
+def numpy_rolling_indicators(x, window):
+    """Variance and lag-1 autocorrelation of every window, one numpy call per window."""
+    n = x.size - window + 1
+    var, ac = np.empty(n), np.empty(n)
+    for i in range(n):
+        w = x[i:i + window]
+        var[i] = w.var()
+        ac[i] = np.corrcoef(w[:-1], w[1:])[0, 1]
+    return var, ac

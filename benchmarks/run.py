@@ -29,6 +29,7 @@ from references import (  # noqa: E402
     numpy_mass_transfer,
     numpy_mala_gaussian,
     numpy_ridge_readout,
+    numpy_rolling_indicators,
     numpy_sandpile_drive,
     numpy_sk_metropolis_sweeps,
     numpy_spacing_ratios,
@@ -36,11 +37,13 @@ from references import (  # noqa: E402
     numpy_state_energies,
     numpy_survival,
     python_sample_entropy,
+    python_sir_final_sizes,
 )
 
 from emergence import (  # noqa: E402
     automata,
     chaos,
+    epidemics,
     explore,
     hopfield,
     ising,
@@ -52,6 +55,7 @@ from emergence import (  # noqa: E402
     sandpile,
     spinglass,
     stats,
+    tipping,
     walks,
 )
 from emergence.warmup import warm_up  # noqa: E402
@@ -287,6 +291,32 @@ def chaos_table():
           f"{min(reference) / min(solve):.1f}x")
 
 
+def epidemics_table():
+    """Gillespie SIR events and rolling early-warning statistics against plain Python / numpy references."""
+    rng = np.random.default_rng(0)
+    fast, slow = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        sizes = epidemics.final_size_samples(2.0, N=2000, runs=400, seed=1)
+        fast.append((time.perf_counter() - t) / (2 * sizes.sum()))  # each infected: one infection, one recovery
+        t = time.perf_counter()
+        ref = python_sir_final_sizes(2.0, 2000, 40, rng)
+        slow.append((time.perf_counter() - t) / (2 * ref.sum()))
+    print(f"\nGillespie SIR (jump chain), ns per event: numba {min(fast) * 1e9:.1f}, plain Python "
+          f"{min(slow) * 1e9:.0f}: {min(slow) / min(fast):.0f}x")
+    x = tipping.ou_process(1.0, 1.0, 20_000, 0.1, seed=2)
+    fast, slow = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        tipping.early_warning(x, window=1000, detrend="none")
+        fast.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        numpy_rolling_indicators(x, 1000)
+        slow.append(time.perf_counter() - t)
+    print(f"Rolling variance and lag-1 autocorrelation, 20 000 samples, window 1000: cumulative sums "
+          f"{min(fast) * 1e3:.1f} ms, a numpy call per window {min(slow) * 1e3:.0f} ms: {min(slow) / min(fast):.0f}x")
+
+
 def spinglass_table():
     """SK Metropolis sweeps (dense O(N) field updates) and Gray-code enumeration, against numpy."""
     print("\nSK Metropolis, ns per attempted spin update (two replicas, one temperature), best of 5, run alternately")
@@ -506,6 +536,7 @@ def kernel_tables():
     sampling_table()
     walks_table()
     chaos_table()
+    epidemics_table()
     automata_table()
     maps_table()
     kuramoto_table()

@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, chaos, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats, walks
+from . import automata, chaos, epidemics, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats, tipping, walks
 
 
 def _ising():
@@ -105,9 +105,16 @@ def _chaos():
     maps.parameter_sensitivity("logistic", {"r": 3.9}, [0.2], 2, wrt="r")
 
 
+def _epidemics_and_tipping():
+    epidemics.sir(2.0, 1.0, 1.0, N=10, stochastic=True, seed=0)
+    epidemics.sir(2.0, 1.0, 1.0, N=10, stochastic=True, dt=0.5, seed=0)
+    epidemics.final_size_samples(2.0, N=10, runs=2, seed=0)
+    tipping.fold_drift(0.1, 0.01, rate=0.1, noise=0.1, seed=0)
+
+
 # The slowest to compile first, so that the processes finish together.
 FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
-            _spin_glasses, _sampling, _walks, _chaos)
+            _spin_glasses, _sampling, _walks, _chaos, _epidemics_and_tipping)
 
 
 def _run(index):
