@@ -194,3 +194,95 @@ def test_threshold_moves_the_right_way_with_the_seasons():
         ep.seasonal_population(None, 1.5, 3)
     with pytest.raises(ValueError, match="square"):
         ep.floquet_exponent([[1.0, 0.0]], [[1.0]], 0.5, 1.0)
+
+
+# --------------------------------------------------------------------------
+# meningitis
+# --------------------------------------------------------------------------
+def random_meningitis_params(g):
+    keys = list(ep.MENINGITIS_DEFAULTS)
+    p = {k: float(g.uniform(0.02, 2.0)) for k in keys}
+    p["phi"] = float(g.uniform(0, 1))
+    p["epsilon"] = float(g.uniform(0, 1.5))
+    return p
+
+
+def test_meningitis_conserves_the_population_without_deaths_and_counts_them_with():
+    y0 = [99_000.0, 800.0, 150.0, 50.0, 0.0]
+    r = ep.meningitis({"d1": 0.0, "d2": 0.0}, y0, 100.0)
+    np.testing.assert_allclose(r.y.sum(axis=0), 100_000.0, rtol=1e-8)
+    r = ep.meningitis(None, y0, 100.0)
+    assert np.all(np.diff(r.deaths) >= -1e-6) and r.deaths[-1] > 0
+    assert np.all(r.y >= -1e-6)
+
+
+def test_meningitis_thresholds_are_the_next_generation_spectral_radius():
+    g = np.random.default_rng(0)
+    for _ in range(200):
+        p = random_meningitis_params(g)
+        th = ep.meningitis_thresholds(p)
+        F, V = ep.meningitis_linearization(p)
+        assert th["R0"] == pytest.approx(np.max(np.abs(np.linalg.eigvals(F @ np.linalg.inv(V)))), rel=1e-10)
+        # the early growth rate (largest eigenvalue of F - V) has the sign of R0 - 1
+        growth = np.max(np.linalg.eigvals(F - V).real)
+        assert np.sign(growth) == np.sign(th["R0"] - 1) or abs(th["R0"] - 1) < 1e-9
+        # phi interpolates linearly between the carrier and the stage-I thresholds
+        assert th["R0"] == pytest.approx((1 - p["phi"]) * th["carrier"] + p["phi"] * th["infective"], rel=1e-12)
+
+
+@pytest.mark.parametrize("eta", [0.5, 1.2])
+def test_simulated_early_growth_follows_the_threshold(eta):
+    # start with a few infected in the proportions of the dominant mode of F - V, in a large population
+    p = {"eta": eta}
+    F, V = ep.meningitis_linearization(p)
+    vals, vecs = np.linalg.eig(F - V)
+    mode = np.abs(vecs[:, np.argmax(vals.real)].real)
+    y0 = np.concatenate([[1e7], 10 * mode / mode.sum(), [0.0]])
+    r = ep.meningitis(p, y0, 20.0, points=21)
+    infected = r.y[1:4].sum(axis=0)
+    R0 = ep.meningitis_thresholds(p)["R0"]
+    assert (infected[-1] > infected[0]) == (R0 > 1)
+    rate = np.log(infected[10] / infected[0]) / 10.0
+    assert rate == pytest.approx(np.max(vals.real), abs=0.01)
+
+
+def test_meningitis_errors():
+    with pytest.raises(ValueError, match="phi"):
+        ep.meningitis({"phi": 1.5}, [1, 0, 0, 0, 0], 1.0)
+    with pytest.raises(ValueError, match="keys"):
+        ep.meningitis_thresholds({"beta": 1.0})
+    with pytest.raises(ValueError, match="y0"):
+        ep.meningitis(None, [1.0, 0.0], 1.0)
+    with pytest.raises(ValueError, match="way out"):
+        ep.meningitis_thresholds({"rho2": 0.0, "d2": 0.0})
+
+
+def test_double_well_samples_its_boltzmann_density():
+    # constant r: the stationary density is exp(-2 V / sigma^2); compare <x> and <x^2> with quadrature.
+    # sigma = 0.8 makes the path flicker between the wells (hundreds of crossings), so the time
+    # average converges; the error is measured from 8 independent batches.
+    from scipy.integrate import quad
+
+    sigma, r = 0.8, 0.1
+
+    def V(x):
+        return x**4 / 4 - x**2 / 2 - r * x
+
+    Z = quad(lambda x: np.exp(-2 * V(x) / sigma**2), -4, 4)[0]
+    m1 = quad(lambda x: x * np.exp(-2 * V(x) / sigma**2), -4, 4)[0] / Z
+    m2 = quad(lambda x: x * x * np.exp(-2 * V(x) / sigma**2), -4, 4)[0] / Z
+    path = tp.double_well(8000.0, 0.005, r0=r, noise=sigma, seed=3).x[2000:]
+    batches = np.array_split(path, 8)
+    for moment, exact in ((1, m1), (2, m2)):
+        values = np.array([np.mean(b**moment) for b in batches])
+        # Euler-Maruyama's O(dt) bias in the moments is ~0.005 here
+        assert abs(values.mean() - exact) < 4 * values.std(ddof=1) / np.sqrt(8) + 0.01
+
+
+def test_double_well_fold_is_crossed_after_the_fold_point():
+    f = tp.double_well(200.0, 0.01, r0=0.0, rate=0.005, noise=0.0)
+    r_at = f.r[int(f.first_transition / 0.01)]
+    assert r_at > tp.DOUBLE_WELL_FOLD  # no noise: the lower well must have vanished first
+    assert r_at - tp.DOUBLE_WELL_FOLD < 0.1  # and slow drift crosses soon after (delay ~ rate^(1/3) scaling)
+    with pytest.raises(ValueError, match="noise"):
+        tp.double_well(10.0, 0.01, noise=-1.0)

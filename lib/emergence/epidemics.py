@@ -374,3 +374,151 @@ def seasonal_population(params, unfavourable_fraction, periods, *, y0=(1.0, 1.0)
     t = np.concatenate(times)
     Y = np.concatenate(states, axis=1)
     return SeasonalResult(t=t / T, J=Y[0], A=Y[1], unfavourable_fraction=s)
+
+
+# --------------------------------------------------------------------------
+# meningitis: carriers, two infective stages, immunity and disease-induced death
+# --------------------------------------------------------------------------
+#: Parameters of :func:`meningitis` (rates per week) and their defaults.
+MENINGITIS_DEFAULTS = {
+    "eta": 1.2,         # transmission rate of an infective in stage I or II
+    "epsilon": 0.5,     # odds of transmission by a carrier relative to an infective
+    "phi": 0.1,         # fraction of new infections that go straight to stage I (the rest become carriers)
+    "sigma": 0.05,      # carrier -> stage I (carrier conversion)
+    "kappa": 0.5,       # carrier clearance, with immunity
+    "alpha": 1.0,       # stage I -> stage II
+    "rho1": 0.5,        # recovery with immunity from stage I
+    "rho2": 0.7,        # recovery with immunity from stage II
+    "d1": 0.05,         # disease-induced death in stage I
+    "d2": 0.2,          # disease-induced death in stage II
+}
+#: The order of the compartments in :class:`MeningitisResult`.
+MENINGITIS_COMPARTMENTS = ("S", "C", "I1", "I2", "R")
+
+
+def _meningitis_params(params):
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict with keys among {list(MENINGITIS_DEFAULTS)}, got {params!r}")
+    unknown = sorted(set(params) - set(MENINGITIS_DEFAULTS))
+    if unknown:
+        raise ValueError(f"params may only have the keys {list(MENINGITIS_DEFAULTS)}, got {unknown}")
+    full = {**MENINGITIS_DEFAULTS, **params}
+    for k, v in full.items():
+        full[k] = check_real(f"params[{k!r}]", v, low=0.0, high=1.0 if k == "phi" else None)
+    return full
+
+
+def _meningitis_rhs(p):
+    def rhs(_, y):
+        S, C, I1, I2, R = y
+        N = S + C + I1 + I2 + R
+        force = p["eta"] * (p["epsilon"] * C + I1 + I2) / N
+        new = force * S
+        return [-new,
+                (1 - p["phi"]) * new - (p["sigma"] + p["kappa"]) * C,
+                p["phi"] * new + p["sigma"] * C - (p["alpha"] + p["rho1"] + p["d1"]) * I1,
+                p["alpha"] * I1 - (p["rho2"] + p["d2"]) * I2,
+                p["kappa"] * C + p["rho1"] * I1 + p["rho2"] * I2]
+    return rhs
+
+
+@dataclass(frozen=True)
+class MeningitisResult:
+    """Outcome of :func:`meningitis`: compartments (rows of ``y`` in the order S, C, I1, I2, R) at times t."""
+
+    t: np.ndarray
+    y: np.ndarray
+
+    def __getitem__(self, name):
+        return self.y[MENINGITIS_COMPARTMENTS.index(name)]
+
+    @property
+    def deaths(self):
+        """Cumulative disease-induced deaths: the initial population minus the living."""
+        return self.y[:, 0].sum() - self.y.sum(axis=0)
+
+
+def meningitis(params, y0, t_max, *, points=1000):
+    """A compartmental meningitis model with carriers, two infective stages, immunity and disease deaths.
+
+    Our formulation of the model class of the paper "A study of a deterministic model for
+    meningitis epidemic": susceptibles S are infected at the rate
+    eta (epsilon C + I1 + I2) / N, with carriers C transmitting epsilon times as well as
+    infectives. A fraction phi of new infections enters stage I directly, the rest become
+    carriers. Carriers convert to stage I at rate sigma or clear with immunity at kappa;
+    stage I progresses to stage II at alpha; both stages recover with immunity (rho1, rho2)
+    or die of the disease (d1, d2), which removes them from the population N:
+
+        S'  = -f S,                       f = eta (epsilon C + I1 + I2) / N
+        C'  = (1 - phi) f S - (sigma + kappa) C
+        I1' = phi f S + sigma C - (alpha + rho1 + d1) I1
+        I2' = alpha I1 - (rho2 + d2) I2
+        R'  = kappa C + rho1 I1 + rho2 I2
+
+    Parameters
+    ----------
+    params : dict or None
+        Keys of :data:`MENINGITIS_DEFAULTS`.
+    y0 : array_like, (S, C, I1, I2, R), non-negative, not all zero
+    t_max : float > 0
+    points : int
+        Recorded times, evenly spaced over [0, t_max].
+
+    Returns
+    -------
+    MeningitisResult
+    """
+    p = _meningitis_params(params)
+    y = check_real_array("y0", y0, ndim=1, low=0.0)
+    if y.size != 5 or y.sum() == 0:
+        raise ValueError(f"y0 must be 5 non-negative numbers (S, C, I1, I2, R), not all zero, got {y0!r}")
+    t_max = check_real("t_max", t_max, low=0.0, low_open=True)
+    points = check_int("points", points, low=2, high=1_000_000)
+    t = np.linspace(0, t_max, points)
+    sol = solve_ivp(_meningitis_rhs(p), (0, t_max), y, t_eval=t, rtol=1e-10, atol=1e-12 * y.sum(), method="LSODA")
+    return MeningitisResult(t=sol.t, y=sol.y)
+
+
+def meningitis_thresholds(params=None):
+    """Reproduction numbers of the meningitis model at the disease-free state (next-generation matrix).
+
+    With a_C = sigma + kappa, a_1 = alpha + rho1 + d1, a_2 = rho2 + d2 and
+    the infectious output of one stage-I case counted through stage II,
+
+        R_I = eta (1 + alpha / a_2) / a_1                    (a new stage-I infective),
+        R_C = eta epsilon / a_C + (sigma / a_C) R_I           (a new carrier),
+        R_0 = (1 - phi) R_C + phi R_I,
+
+    the spectral radius of F V^-1 (F has rank one, as every new infection is
+    distributed in the same proportions). The infection spreads from a few
+    cases exactly when R_0 > 1. R_C and R_I are the thresholds for carriers
+    and stage-I infectives: phi moves R_0 from R_C (phi = 0) to R_I (phi = 1).
+
+    Returns
+    -------
+    dict with keys "R0", "carrier", "infective"
+    """
+    p = _meningitis_params(params)
+    a_c = p["sigma"] + p["kappa"]
+    a_1 = p["alpha"] + p["rho1"] + p["d1"]
+    a_2 = p["rho2"] + p["d2"]
+    if min(a_c, a_1, a_2) == 0:
+        raise ValueError("every infected compartment needs a way out: sigma + kappa, alpha + rho1 + d1 and rho2 + d2 "
+                         "must be positive")
+    r_i = p["eta"] * (1 + p["alpha"] / a_2) / a_1
+    r_c = p["eta"] * p["epsilon"] / a_c + p["sigma"] / a_c * r_i
+    return {"R0": (1 - p["phi"]) * r_c + p["phi"] * r_i, "carrier": r_c, "infective": r_i}
+
+
+def meningitis_linearization(params=None):
+    """(F, V) of the infected compartments (C, I1, I2) at the disease-free state: new
+    infections F and transitions V, so that the early growth rate is the largest eigenvalue of F - V."""
+    p = _meningitis_params(params)
+    row = p["eta"] * np.array([p["epsilon"], 1.0, 1.0])
+    F = np.vstack([(1 - p["phi"]) * row, p["phi"] * row, np.zeros(3)])
+    V = np.array([[p["sigma"] + p["kappa"], 0.0, 0.0],
+                  [-p["sigma"], p["alpha"] + p["rho1"] + p["d1"], 0.0],
+                  [0.0, -p["alpha"], p["rho2"] + p["d2"]]])
+    return F, V

@@ -366,3 +366,40 @@ def largest_principal_component(samples, *, chunk=4096):
     mean = total / n
     cov = (gram - n * np.outer(mean, mean)) / (n - 1)
     return float(eigh(cov, eigvals_only=True, subset_by_index=[d - 1, d - 1])[0])
+
+
+@dataclass(frozen=True)
+class ROC:
+    """A receiver operating characteristic: false- and true-positive rates at every threshold, and the area under it."""
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auc: float
+
+
+def roc_curve(positive, negative):
+    """The ROC of a score that should be larger for ``positive`` cases than for ``negative`` ones.
+
+    Every distinct score is a threshold ("predict positive when score >= it").
+    The area under the curve equals the probability that a random positive
+    scores above a random negative, ties counting one half (the Mann-Whitney
+    statistic divided by the number of pairs): 0.5 means no skill.
+
+    Parameters
+    ----------
+    positive, negative : array_like, 1-D, finite, non-empty
+
+    Returns
+    -------
+    ROC
+    """
+    from scipy.stats import rankdata
+
+    pos = check_real_array("positive", positive, ndim=1)
+    neg = check_real_array("negative", negative, ndim=1)
+    thresholds = np.unique(np.concatenate([pos, neg]))[::-1]
+    tpr = np.concatenate([[0.0], [(pos >= t).mean() for t in thresholds]])
+    fpr = np.concatenate([[0.0], [(neg >= t).mean() for t in thresholds]])
+    ranks = rankdata(np.concatenate([pos, neg]))
+    u = ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2
+    return ROC(fpr=fpr, tpr=tpr, auc=float(u / (pos.size * neg.size)))

@@ -221,3 +221,65 @@ def early_warning(series, *, window, detrend="gaussian", bandwidth=None):
     tau_a = kendalltau(starts[finite], ac[finite]).statistic if finite.sum() > 1 else float("nan")
     return EarlyWarning(end=ends - 1, variance=var, autocorrelation=ac, tau_variance=float(tau_v),
                         tau_autocorrelation=float(tau_a), residuals=resid)
+
+
+#: r at which the lower state of the double well disappears (a fold): 2 / (3 sqrt 3).
+DOUBLE_WELL_FOLD = 2.0 / (3.0 * math.sqrt(3.0))
+
+
+@njit(cache=True)
+def _double_well(r0, rate, sigma, x, dt, steps, state, out):
+    amp = sigma * math.sqrt(dt)
+    for i in range(steps + 1):
+        out[i] = x
+        if i == steps:
+            break
+        r = r0 + rate * i * dt
+        x += (x - x * x * x + r) * dt + amp * normal(state)
+
+
+@dataclass(frozen=True)
+class DoubleWellResult:
+    """Outcome of :func:`double_well`: the path x and the parameter r at times t.
+
+    ``first_transition`` is the first time x exceeds +1/sqrt(3) (past the
+    barrier top, towards the upper well), NaN if it never does.
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    r: np.ndarray
+    first_transition: float
+    seed: int
+
+
+def double_well(t_max, dt, *, r0=0.0, rate=0.0, noise, x0=-1.0, seed=None):
+    """The bistable system dx = (x - x^3 + r(t)) dt + sigma dW, r(t) = r0 + rate t.
+
+    The potential V = x^4/4 - x^2/2 - r x has two wells for
+    abs(r) < 2/(3 sqrt 3) (:data:`DOUBLE_WELL_FOLD`). Noise alone can carry
+    x over the barrier (noise-induced tipping, and flickering back and forth
+    when the barrier is low); a drifting r removes the lower well at the fold
+    (bifurcation-induced tipping, preceded by critical slowing down). The
+    stationary density for constant r is proportional to exp(-2 V / sigma^2).
+    Euler-Maruyama with step dt.
+
+    Returns
+    -------
+    DoubleWellResult
+    """
+    t_max = check_real("t_max", t_max, low=0.0, low_open=True)
+    dt = check_real("dt", dt, low=0.0, low_open=True, high=min(t_max, 0.05))
+    r0 = check_real("r0", r0)
+    rate = check_real("rate", rate)
+    sigma = check_real("noise", noise, low=0.0)
+    x = check_real("x0", x0, low=-10.0, high=10.0)
+    steps = int(round(t_max / dt))
+    check_work("double_well (steps)", float(steps), MAX_STEPS)
+    seed = resolve_seed(seed)
+    out = np.empty(steps + 1)
+    _double_well(r0, rate, sigma, x, dt, steps, kernel_state(seed), out)
+    t = np.arange(steps + 1) * dt
+    above = np.nonzero(out > 1 / math.sqrt(3))[0]
+    first = float(t[above[0]]) if above.size and x < 1 / math.sqrt(3) else float("nan")
+    return DoubleWellResult(t=t, x=out, r=r0 + rate * t, first_transition=first, seed=seed)

@@ -110,6 +110,7 @@ def _epidemics_and_tipping():
     epidemics.sir(2.0, 1.0, 1.0, N=10, stochastic=True, dt=0.5, seed=0)
     epidemics.final_size_samples(2.0, N=10, runs=2, seed=0)
     tipping.fold_drift(0.1, 0.01, rate=0.1, noise=0.1, seed=0)
+    tipping.double_well(0.1, 0.01, noise=0.1, seed=0)
 
 
 # The slowest to compile first, so that the processes finish together.
