@@ -325,8 +325,39 @@ class SeasonalResult:
     unfavourable_fraction: float
 
 
-def seasonal_population(params, unfavourable_fraction, periods, *, y0=(1.0, 1.0), points_per_period=50):
+@njit(cache=True)
+def _seasonal_rhs(favourable, p, J, A):
+    if favourable:
+        return (p[0] * A - (p[1] + p[2]) * J - p[4] * J * J, p[1] * J - p[3] * A)
+    return (-p[5] * J, -p[6] * A)
+
+
+@njit(cache=True)
+def _seasonal_run(p, J, A, periods, n_fav, n_unfav, h_fav, h_unfav, out):
+    """Fixed-step RK4 through each season; out[k] = (J, A) at every step (seasons' ends included)."""
+    k = 0
+    out[k, 0] = J
+    out[k, 1] = A
+    for _ in range(periods):
+        for favourable, n, h in ((True, n_fav, h_fav), (False, n_unfav, h_unfav)):
+            for _ in range(n):
+                a1, b1 = _seasonal_rhs(favourable, p, J, A)
+                a2, b2 = _seasonal_rhs(favourable, p, J + 0.5 * h * a1, A + 0.5 * h * b1)
+                a3, b3 = _seasonal_rhs(favourable, p, J + 0.5 * h * a2, A + 0.5 * h * b2)
+                a4, b4 = _seasonal_rhs(favourable, p, J + h * a3, A + h * b3)
+                J += h * (a1 + 2 * a2 + 2 * a3 + a4) / 6
+                A += h * (b1 + 2 * b2 + 2 * b3 + b4) / 6
+                k += 1
+                out[k, 0] = J
+                out[k, 1] = A
+
+
+def seasonal_population(params, unfavourable_fraction, periods, *, y0=(1.0, 1.0), steps_per_period=400):
     """Juveniles and adults under alternating seasons: favourable first, then unfavourable, each period.
+
+    Favourable season: J' = b A - (m + mu_J) J - c J^2, A' = m J - mu_A A;
+    unfavourable season: J' = -w_J J, A' = -w_A A (see :func:`seasonal_matrices`).
+    Integrated by fixed-step RK4, each season split into whole steps.
 
     Parameters
     ----------
@@ -336,7 +367,8 @@ def seasonal_population(params, unfavourable_fraction, periods, *, y0=(1.0, 1.0)
         Fraction s of each period that is unfavourable.
     periods : int
     y0 : (J, A), non-negative
-    points_per_period : int
+    steps_per_period : int
+        RK4 steps per period (each season gets its share, at least one).
 
     Returns
     -------
@@ -345,35 +377,23 @@ def seasonal_population(params, unfavourable_fraction, periods, *, y0=(1.0, 1.0)
     p = _seasonal_params(params)
     s = check_real("unfavourable_fraction", unfavourable_fraction, low=0.0, high=1.0)
     periods = check_int("periods", periods, low=1, high=100_000)
-    n = check_int("points_per_period", points_per_period, low=2, high=10_000)
-    check_work("seasonal_population (periods * points)", float(periods) * n, 1e7)
+    n = check_int("steps_per_period", steps_per_period, low=4, high=100_000)
+    check_work("seasonal_population (periods * steps)", float(periods) * n, 1e8)
     y = check_real_array("y0", y0, ndim=1, low=0.0)
     if y.size != 2:
         raise ValueError(f"y0 must be (J, A), got {y.size} values")
     T = p["period"]
-
-    def favourable(_, v):
-        J, A = v
-        return [p["birth"] * A - (p["maturation"] + p["juvenile_death"]) * J - p["competition"] * J * J,
-                p["maturation"] * J - p["adult_death"] * A]
-
-    def unfavourable(_, v):
-        return [-p["winter_juvenile_death"] * v[0], -p["winter_adult_death"] * v[1]]
-
-    times, states = [np.array([0.0])], [y[:, None]]
-    for k in range(periods):
-        start = k * T
-        for rhs, a, b in ((favourable, start, start + (1 - s) * T), (unfavourable, start + (1 - s) * T, start + T)):
-            if b <= a:
-                continue
-            m = max(2, int(round(n * (b - a) / T)) + 1)
-            sol = solve_ivp(rhs, (a, b), y, t_eval=np.linspace(a, b, m)[1:], rtol=1e-9, atol=1e-12)
-            times.append(sol.t)
-            states.append(sol.y)
-            y = sol.y[:, -1]
-    t = np.concatenate(times)
-    Y = np.concatenate(states, axis=1)
-    return SeasonalResult(t=t / T, J=Y[0], A=Y[1], unfavourable_fraction=s)
+    n_unfav = 0 if s == 0 else max(1, int(round(n * s)))
+    n_fav = 0 if s == 1 else max(1, n - n_unfav)
+    h_fav = (1 - s) * T / n_fav if n_fav else 0.0
+    h_unfav = s * T / n_unfav if n_unfav else 0.0
+    vector = np.array([p["birth"], p["maturation"], p["juvenile_death"], p["adult_death"], p["competition"],
+                       p["winter_juvenile_death"], p["winter_adult_death"]])
+    out = np.empty((periods * (n_fav + n_unfav) + 1, 2))
+    _seasonal_run(vector, float(y[0]), float(y[1]), periods, n_fav, n_unfav, h_fav, h_unfav, out)
+    one = np.concatenate([h_fav * np.arange(1, n_fav + 1), (1 - s) * T + h_unfav * np.arange(1, n_unfav + 1)])
+    t = np.concatenate([[0.0], (np.arange(periods)[:, None] * T + one[None, :]).ravel()])
+    return SeasonalResult(t=t / T, J=out[:, 0], A=out[:, 1], unfavourable_fraction=s)
 
 
 # --------------------------------------------------------------------------

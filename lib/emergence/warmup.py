@@ -109,6 +109,7 @@ def _epidemics_and_tipping():
     epidemics.sir(2.0, 1.0, 1.0, N=10, stochastic=True, seed=0)
     epidemics.sir(2.0, 1.0, 1.0, N=10, stochastic=True, dt=0.5, seed=0)
     epidemics.final_size_samples(2.0, N=10, runs=2, seed=0)
+    epidemics.seasonal_population(None, 0.5, 1, steps_per_period=4)
     tipping.fold_drift(0.1, 0.01, rate=0.1, noise=0.1, seed=0)
     tipping.double_well(0.1, 0.01, noise=0.1, seed=0)
 
