@@ -286,3 +286,17 @@ def test_double_well_fold_is_crossed_after_the_fold_point():
     assert r_at - tp.DOUBLE_WELL_FOLD < 0.1  # and slow drift crosses soon after (delay ~ rate^(1/3) scaling)
     with pytest.raises(ValueError, match="noise"):
         tp.double_well(10.0, 0.01, noise=-1.0)
+
+
+def test_rate_induced_tipping_needs_amplitude_above_two_and_a_fast_ramp():
+    # In the moving frame y = x + lambda: y' = y^2 - 1 + lambda' <= lambda' while -1 <= y <= 1, so
+    # y <= -1 + A and an amplitude A < 2 can never carry y past the unstable point +1.
+    for rate in (0.3, 3.0, 30.0):
+        assert math.isnan(tp.rate_ramp(40.0, 0.001, rate=rate, amplitude=1.9).tipping_time)
+    # with A = 3, tipping is a matter of rate: a threshold rate separates tracking from tipping
+    tipped = [not math.isnan(tp.rate_ramp(40.0, 0.001, rate=r, amplitude=3.0).tipping_time)
+              for r in (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)]
+    assert tipped[0] is False and tipped[-1] is True
+    assert tipped == sorted(tipped)  # monotone in the rate: one critical rate
+    slow = tp.rate_ramp(40.0, 0.001, rate=0.5, amplitude=3.0)
+    assert slow.x[-1] == pytest.approx(-slow.shift[-1] - 1, abs=1e-6)  # tracked the moving equilibrium

@@ -283,3 +283,64 @@ def double_well(t_max, dt, *, r0=0.0, rate=0.0, noise, x0=-1.0, seed=None):
     above = np.nonzero(out > 1 / math.sqrt(3))[0]
     first = float(t[above[0]]) if above.size and x < 1 / math.sqrt(3) else float("nan")
     return DoubleWellResult(t=t, x=out, r=r0 + rate * t, first_transition=first, seed=seed)
+
+
+@njit(cache=True)
+def _ramp(amplitude, rate, sigma, x, t0, dt, steps, threshold, state, out):
+    amp = sigma * math.sqrt(dt)
+    for i in range(steps + 1):
+        out[i] = x
+        lam = 0.5 * amplitude * (1.0 + math.tanh(rate * (t0 + i * dt)))
+        if x + lam >= threshold:
+            out[i + 1:] = np.nan
+            return i
+        if i == steps:
+            break
+        y = x + lam
+        x += (y * y - 1.0) * dt + amp * normal(state)
+    return -1
+
+
+@dataclass(frozen=True)
+class RampResult:
+    """Outcome of :func:`rate_ramp`: the path x (NaN after tipping) and the shift lambda at times t."""
+
+    t: np.ndarray
+    x: np.ndarray
+    shift: np.ndarray
+    tipping_time: float
+    seed: int
+
+
+def rate_ramp(t_max, dt, *, rate, amplitude=3.0, noise=0.0, threshold=2.0, seed=None):
+    """Rate-induced tipping: dx = ((x + lambda(t))^2 - 1) dt + sigma dW, lambda(t) = A (1 + tanh(rate t)) / 2.
+
+    For every frozen lambda the state x = -lambda - 1 is a stable
+    equilibrium, so no bifurcation ever happens; but the equilibrium moves,
+    and if lambda changes too fast the state cannot follow and escapes. In
+    the moving frame y = x + lambda, y' = y^2 - 1 + lambda'(t): tipping is
+    y reaching ``threshold`` (past the unstable point y = +1 of the frozen
+    system). An instantaneous jump moves y by the amplitude A, from -1 to
+    A - 1, so tipping needs A > 2; beyond that, it needs a fast enough rate.
+    Time runs from -t_max/2 to t_max/2, starting on the equilibrium.
+
+    Returns
+    -------
+    RampResult
+    """
+    t_max = check_real("t_max", t_max, low=0.0, low_open=True)
+    dt = check_real("dt", dt, low=0.0, low_open=True, high=min(t_max, 0.05))
+    rate = check_real("rate", rate, low=0.0)
+    amplitude = check_real("amplitude", amplitude)
+    sigma = check_real("noise", noise, low=0.0)
+    threshold = check_real("threshold", threshold, low=1.0, low_open=True)
+    steps = int(round(t_max / dt))
+    check_work("rate_ramp (steps)", float(steps), MAX_STEPS)
+    seed = resolve_seed(seed)
+    t0 = -t_max / 2
+    lam0 = 0.5 * amplitude * (1 + math.tanh(rate * t0))
+    out = np.empty(steps + 1)
+    hit = _ramp(amplitude, rate, sigma, -lam0 - 1.0, t0, dt, steps, threshold, kernel_state(seed), out)
+    t = t0 + np.arange(steps + 1) * dt
+    shift = 0.5 * amplitude * (1 + np.tanh(rate * t))
+    return RampResult(t=t, x=out, shift=shift, tipping_time=float(t[hit]) if hit >= 0 else float("nan"), seed=seed)

@@ -112,6 +112,7 @@ def _epidemics_and_tipping():
     epidemics.seasonal_population(None, 0.5, 1, steps_per_period=4)
     tipping.fold_drift(0.1, 0.01, rate=0.1, noise=0.1, seed=0)
     tipping.double_well(0.1, 0.01, noise=0.1, seed=0)
+    tipping.rate_ramp(0.1, 0.01, rate=1.0, seed=0)
 
 
 # The slowest to compile first, so that the processes finish together.
