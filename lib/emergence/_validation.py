@@ -47,6 +47,21 @@ def check_bool(name, value):
     return bool(value)
 
 
+def check_params(params, defaults):
+    """A parameter dict (or None) merged over ``defaults``; unknown keys are refused by name.
+
+    Only the keys are checked here: the caller checks each value against its own range.
+    """
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict with keys among {list(defaults)}, got {params!r}")
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValueError(f"params may only have the keys {list(defaults)}, got {unknown}")
+    return {**defaults, **params}
+
+
 def check_choice(name, value, choices):
     """Check that ``value`` is one of ``choices``."""
     if not isinstance(value, str) or value not in choices:

@@ -62,9 +62,10 @@ import scipy.linalg
 from numba import njit
 from scipy.spatial import cKDTree
 
-from ._validation import check_bool, check_choice, check_int, check_real, check_real_array, check_work
+from ._validation import check_bool, check_choice, check_int, check_params, check_real, check_real_array, check_work
 from ._xoshiro import normal
-from .random import kernel_state, resolve_seed, rng
+from .random import kernel_state, resolve_seed, rng, seeded
+from .stats import linear_fit
 
 #: name -> (kind, parameter names in kernel order, integer size names, defaults)
 SYSTEMS = {
@@ -344,14 +345,7 @@ def _system(system, params):
     if not isinstance(system, str) or system not in SYSTEMS:
         raise ValueError(f"system must be one of {sorted(SYSTEMS)}, got {system!r}")
     kind, real_names, size_names, defaults = SYSTEMS[system]
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict with keys among {list(defaults)}, got {params!r}")
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        raise ValueError(f"params for {system!r} may only have the keys {list(defaults)}, got {unknown}")
-    full = {**defaults, **params}
+    full = check_params(params, defaults)
     p = np.array([check_real(f"params[{k!r}]", full[k]) for k in real_names])
     sizes = [check_int(f"params[{k!r}]", full[k], low=4 if k in ("N", "K") else 1, high=MAX_DIMENSION)
              for k in size_names]
@@ -395,8 +389,6 @@ def default_state(system, *, params=None, seed=None):
     -------
     ndarray (a :class:`emergence.random.SeededArray` recording ``seed``)
     """
-    from .random import seeded
-
     kind, p, d, dim, full = _system(system, params)
     seed = resolve_seed(seed)
     noise = 0.01 * rng(seed).standard_normal(dim)
@@ -999,8 +991,6 @@ def scaling_exponents(result, orders, *, transient, fraction=0.9):
     shells = n[(flux >= fraction) & (n >= 2) & (n <= result.k.size - 2)]
     if shells.size < 3:
         raise ValueError(f"only {shells.size} shells carry the flux: too few for a fit (more shells or less viscosity)")
-    from .stats import linear_fit
-
     S = structure_functions(result.u[keep], orders, triads=True)
     logk = np.log(result.k[shells])
     fits = [linear_fit(logk, np.log(s[shells - 1])) for s in S]

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 from scipy.integrate import solve_ivp
+from scipy.linalg import expm
+from scipy.optimize import brentq
 from scipy.special import lambertw
 
-from ._validation import check_int, check_real, check_real_array, check_work
+from ._validation import check_bool, check_int, check_params, check_real, check_real_array, check_work
 from ._xoshiro import uniform
-from .random import kernel_state, resolve_seed
+from .random import kernel_state, resolve_seed, seeded
 
 MAX_POPULATION = 10_000_000
 #: About ten seconds of Gillespie events (some 8 ns each).
@@ -146,8 +148,7 @@ def sir(beta, gamma, t_max, *, N, I0=1, stochastic=False, dt=None, seed=None):
     t_max = check_real("t_max", t_max, low=0.0, low_open=True)
     N = check_int("N", N, low=2, high=MAX_POPULATION)
     I0 = check_int("I0", I0, low=1, high=N)
-    if not isinstance(stochastic, (bool, np.bool_)):
-        raise TypeError(f"stochastic must be True or False, got {stochastic!r}")
+    stochastic = check_bool("stochastic", stochastic)
     if dt is not None:
         dt = check_real("dt", dt, low=0.0, low_open=True, high=t_max)
         check_work("sir (recorded times)", t_max / dt, 1e7)
@@ -208,8 +209,6 @@ def final_size_samples(R0, *, N, runs, I0=1, seed=None):
     -------
     ndarray of int, shape (runs,) (a SeededArray recording ``seed``)
     """
-    from .random import seeded
-
     R0 = check_real("R0", R0, low=0.0, low_open=True)
     N = check_int("N", N, low=2, high=MAX_POPULATION)
     runs = check_int("runs", runs, low=1, high=10_000_000)
@@ -238,14 +237,7 @@ SEASONAL_DEFAULTS = {
 
 
 def _seasonal_params(params):
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict with keys among {list(SEASONAL_DEFAULTS)}, got {params!r}")
-    unknown = sorted(set(params) - set(SEASONAL_DEFAULTS))
-    if unknown:
-        raise ValueError(f"params may only have the keys {list(SEASONAL_DEFAULTS)}, got {unknown}")
-    full = {**SEASONAL_DEFAULTS, **params}
+    full = check_params(params, SEASONAL_DEFAULTS)
     for k, v in full.items():
         full[k] = check_real(f"params[{k!r}]", v, low=0.0, low_open=k == "period")
     return full
@@ -278,8 +270,6 @@ def floquet_exponent(favourable, unfavourable, unfavourable_fraction, period):
     The zero solution is stable when it is negative. For 1 x 1 matrices
     (r_fav, -r_unfav) it is r_fav (1 - s) - r_unfav s, zero at s = r_fav / (r_fav + r_unfav).
     """
-    from scipy.linalg import expm
-
     F = np.atleast_2d(check_real_array("favourable", favourable))
     U = np.atleast_2d(check_real_array("unfavourable", unfavourable))
     if F.shape != U.shape or F.shape[0] != F.shape[1]:
@@ -300,8 +290,6 @@ def critical_unfavourable_fraction(params=None):
     threshold property). Returns 0 if the population dies out even without an
     unfavourable season and 1 if it survives a whole year of it.
     """
-    from scipy.optimize import brentq
-
     p = _seasonal_params(params)
     F, U = seasonal_matrices(p)
 
@@ -417,14 +405,7 @@ MENINGITIS_COMPARTMENTS = ("S", "C", "I1", "I2", "R")
 
 
 def _meningitis_params(params):
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict with keys among {list(MENINGITIS_DEFAULTS)}, got {params!r}")
-    unknown = sorted(set(params) - set(MENINGITIS_DEFAULTS))
-    if unknown:
-        raise ValueError(f"params may only have the keys {list(MENINGITIS_DEFAULTS)}, got {unknown}")
-    full = {**MENINGITIS_DEFAULTS, **params}
+    full = check_params(params, MENINGITIS_DEFAULTS)
     for k, v in full.items():
         full[k] = check_real(f"params[{k!r}]", v, low=0.0, high=1.0 if k == "phi" else None)
     return full

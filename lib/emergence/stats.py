@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from numba import njit
+from scipy.stats import rankdata
 
 from ._validation import check_int, check_real, check_real_array
 
@@ -393,8 +394,6 @@ def roc_curve(positive, negative):
     -------
     ROC
     """
-    from scipy.stats import rankdata
-
     pos = check_real_array("positive", positive, ndim=1)
     neg = check_real_array("negative", negative, ndim=1)
     thresholds = np.unique(np.concatenate([pos, neg]))[::-1]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 from scipy.ndimage import gaussian_filter1d
+from scipy.signal import lfilter
 from scipy.stats import kendalltau
 
 from ._validation import check_choice, check_int, check_real, check_real_array, check_work
@@ -57,8 +58,6 @@ def ou_process(k, sigma, n, dt, *, x0=None, seed=None):
     noise = s * g.standard_normal(n)
     noise[0] = (sigma / math.sqrt(2 * k) * g.standard_normal()) if x0 is None else check_real("x0", x0)
     # x_i = a x_{i-1} + noise_i is a linear filter: scipy's lfilter runs it in compiled code
-    from scipy.signal import lfilter
-
     return seeded(lfilter([1.0], [1.0, -a], noise), seed)
 
 
