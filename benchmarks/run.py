@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE))
 from references import (  # noqa: E402
     numpy_checkerboard_sweeps,
     numpy_glauber_sweeps,
+    numpy_goursat,
     numpy_hmc_gaussian,
     numpy_ipr,
     numpy_ks_etdrk4,
@@ -49,6 +50,7 @@ from emergence import (  # noqa: E402
     ising,
     map_networks,
     maps,
+    nninit,
     oscillators,
     rmt,
     sampling,
@@ -289,6 +291,53 @@ def chaos_table():
     print(f"\nReservoir fit (300 units, {series.shape[0]} samples): {min(fit) * 1e3:.0f} ms in all; readout by "
           f"normal equations {min(solve) * 1e3:.0f} ms, by least squares (numpy lstsq) {min(reference) * 1e3:.0f} ms: "
           f"{min(reference) / min(solve):.1f}x")
+
+
+def random_networks_table():
+    """A random MLP's forward pass (BLAS matrix products, peak memory) and the signature-kernel PDE solver."""
+    import tracemalloc
+
+    from emergence.threads import usable_cpus
+
+    x = np.random.default_rng(0).standard_normal((64, 100))
+    depth, width = 50, 1000
+    total, draws, products = [], [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        nninit.forward(x, depth, width, seed=1)
+        total.append(time.perf_counter() - t)
+        gen = np.random.default_rng(1)
+        t = time.perf_counter()
+        weights = [gen.standard_normal((width, width)) for _ in range(5)]
+        draws.append((time.perf_counter() - t) * depth / 5)
+        h = np.tanh(gen.standard_normal((64, width)))
+        t = time.perf_counter()
+        for w in weights:
+            h @ w.T
+        products.append((time.perf_counter() - t) * depth / 5)
+    tracemalloc.start()
+    nninit.forward(x, depth, width, seed=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    flops = 2 * 64 * width * width * depth
+    print(f"\nRandom MLP forward pass, width {width}, depth {depth}, batch 64 ({usable_cpus()} usable CPUs; "
+          f"numpy {np.__version__}): {min(total) * 1e3:.0f} ms in all, of which drawing the Gaussian weights "
+          f"~{min(draws) * 1e3:.0f} ms and the BLAS matrix products ~{min(products) * 1e3:.0f} ms "
+          f"({flops / min(products) / 1e9:.1f} GFLOP/s); peak memory {peak / 1e6:.0f} MB (the stored "
+          f"pre-activations are {depth * 64 * width * 8 / 1e6:.0f} MB, one weight matrix {width * width * 8 / 1e6:.0f} MB)")
+    inner = np.random.default_rng(2).normal(0, 0.3, (20, 20))
+    fast, slow = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        nninit._goursat(inner, 16)
+        fast.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        numpy_goursat(inner, 16)
+        slow.append(time.perf_counter() - t)
+    cells = (20 * 16) ** 2
+    print(f"Signature-kernel Goursat solver, {cells} cells (20 x 20 segments, refinement 16), ns per cell: numba "
+          f"{min(fast) / cells * 1e9:.1f}, numpy anti-diagonals {min(slow) / cells * 1e9:.1f}: "
+          f"{min(slow) / min(fast):.0f}x")
 
 
 def epidemics_table():
@@ -537,6 +586,7 @@ def kernel_tables():
     walks_table()
     chaos_table()
     epidemics_table()
+    random_networks_table()
     automata_table()
     maps_table()
     kuramoto_table()

@@ -30,6 +30,7 @@ CHAPTERS = {
     "random-walks": (3, 9, 4, "1/(1 + 3/2) = 0.4000000000"),
     "chaos-forecasting": (3, 11, 4, "L = 50: 7 modes grew"),
     "epidemics-tipping": (3, 7, 4, "R_C = R_I at epsilon = 0.6810"),
+    "random-networks": (3, 11, 4, "erf edge of chaos at sigma_w = 0.8862"),
 }
 
 

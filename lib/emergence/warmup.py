@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, chaos, epidemics, hopfield, ising, map_networks, maps, oscillators, rmt, sampling, sandpile, spinglass, stats, tipping, walks
+from . import automata, chaos, epidemics, hopfield, ising, map_networks, maps, nninit, oscillators, rmt, sampling, sandpile, spinglass, stats, tipping, walks
 
 
 def _ising():
@@ -115,9 +115,13 @@ def _epidemics_and_tipping():
     tipping.rate_ramp(0.1, 0.01, rate=1.0, seed=0)
 
 
+def _random_networks():
+    nninit.signature_kernel([[0.0, 0.0], [1.0, 0.5]], [[0.0, 0.0], [0.5, 1.0]], refinement=1)
+
+
 # The slowest to compile first, so that the processes finish together.
 FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
-            _spin_glasses, _sampling, _walks, _chaos, _epidemics_and_tipping)
+            _spin_glasses, _sampling, _walks, _chaos, _epidemics_and_tipping, _random_networks)
 
 
 def _run(index):
