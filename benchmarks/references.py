@@ -330,3 +330,15 @@ def numpy_goursat(inner, refinement):
         t = d - s
         K[s, t] = (K[s, t - 1] + K[s - 1, t]) * grow[s - 1, t - 1] - K[s - 1, t - 1] * shrink[s - 1, t - 1]
     return K[-1, -1]
+
+
+def numpy_sgd_eigenbasis(k, theta_star, noise_sd, lr, batch, steps, rng):
+    """One-pass SGD in the eigenbasis of K as a numpy loop over steps (vectorized over features and batch)."""
+    root = np.sqrt(k)
+    v = -theta_star.copy()
+    for _ in range(steps):
+        draws = rng.standard_normal((batch, k.size + 1))
+        z = draws[:, :-1] * root
+        r = z @ v - noise_sd * draws[:, -1]
+        v -= lr / batch * (r @ z)
+    return 0.5 * (np.sum(k * v**2) + noise_sd**2)

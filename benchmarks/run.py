@@ -32,6 +32,7 @@ from references import (  # noqa: E402
     numpy_ridge_readout,
     numpy_rolling_indicators,
     numpy_sandpile_drive,
+    numpy_sgd_eigenbasis,
     numpy_sk_metropolis_sweeps,
     numpy_spacing_ratios,
     numpy_u1_trajectories,
@@ -55,6 +56,7 @@ from emergence import (  # noqa: E402
     rmt,
     sampling,
     sandpile,
+    scaling,
     spinglass,
     stats,
     tipping,
@@ -340,6 +342,45 @@ def random_networks_table():
           f"{min(slow) / min(fast):.0f}x")
 
 
+def scaling_table():
+    """One-pass SGD on power-law features against a numpy loop, the closed-form loss theory, and a phase sweep."""
+    problem = scaling.power_law_problem(1024, alpha=1.0, beta=0.7, seed=1)
+    print("\nOne-pass SGD on power-law random features, ns per feature update (batch 1), best of 3")
+    print(f"{'N':>6} {'numba':>9} {'numpy':>9} {'numpy/numba':>12}")
+    for n in (64, 512):
+        model = problem.model(n)
+        lr = 0.3 * scaling.stability_limit(model)
+        steps = 4_000_000 // n
+        fast, slow = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            scaling.train_sgd(problem, n, steps, lr=lr, seed=1)
+            fast.append((time.perf_counter() - t) / (steps * n))
+            t = time.perf_counter()
+            numpy_sgd_eigenbasis(model.k, model.theta_star, model.residual_variance**0.5, lr, 1, steps // 10,
+                                 np.random.default_rng(1))
+            slow.append((time.perf_counter() - t) / (steps // 10 * n))
+        a, b = min(fast) * 1e9, min(slow) * 1e9
+        print(f"{n:>6} {a:>9.1f} {b:>9.1f} {b / a:>11.1f}x")
+    from emergence.scaling import _expected_sgd_loss
+
+    model = problem.model(512)
+    lr = 0.3 * scaling.stability_limit(model)
+    marks = np.array([0, 10_000, 100_000, 1_000_000])
+    t = time.perf_counter()
+    scaling.loss_theory(problem, 512, 1_000_000, lr=lr, points=60)
+    closed = time.perf_counter() - t
+    out = np.empty(marks.size)
+    t = time.perf_counter()
+    _expected_sgd_loss(model.k, model.theta_star**2, model.residual_variance, lr, 1, marks, out, True)
+    stepwise = time.perf_counter() - t
+    print(f"Expected loss curve, N = 512, 10^6 steps: closed form (eigenvectors of the recursion) "
+          f"{closed * 1e3:.0f} ms, step by step (numba) {stepwise * 1e3:.0f} ms: {stepwise / closed:.0f}x")
+    t = time.perf_counter()
+    scaling.compute_optimal_phases((0.35, 0.7, 1.0, 1.4), (0.3, 0.6, 0.9, 1.2), seed=5)
+    print(f"Phase-plane sweep of the chapter (4 x 4 (alpha, beta), 5 model sizes each): {time.perf_counter() - t:.1f} s")
+
+
 def epidemics_table():
     """Gillespie SIR events and rolling early-warning statistics against plain Python / numpy references."""
     rng = np.random.default_rng(0)
@@ -587,6 +628,7 @@ def kernel_tables():
     chaos_table()
     epidemics_table()
     random_networks_table()
+    scaling_table()
     automata_table()
     maps_table()
     kuramoto_table()

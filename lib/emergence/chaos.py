@@ -62,6 +62,7 @@ import scipy.linalg
 from numba import njit
 from scipy.spatial import cKDTree
 
+from ._optim import adam_step
 from ._validation import check_bool, check_choice, check_int, check_params, check_real, check_real_array, check_work
 from ._xoshiro import normal
 from .random import kernel_state, resolve_seed, rng, seeded
@@ -1262,11 +1263,7 @@ def _plrnn_train(theta, M, H, X, starts, T, alpha, lr, iterations, batch):
     b1, b2, eps = 0.9, 0.999, 1e-8
     for it in range(iterations):
         losses[it] = _plrnn_loss_grad(theta, M, H, X, starts[it * batch:(it + 1) * batch], T, alpha, grad)
-        m[:] = b1 * m + (1 - b1) * grad
-        v[:] = b2 * v + (1 - b2) * grad * grad
-        mhat = 1.0 / (1 - b1 ** (it + 1))
-        vhat = 1.0 / (1 - b2 ** (it + 1))
-        theta -= lr * (m * mhat) / (np.sqrt(v * vhat) + eps)
+        adam_step(theta, grad, m, v, it + 1, lr, eps, b1, b2)
     return losses
 
 

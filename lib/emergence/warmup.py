@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, chaos, epidemics, hopfield, ising, map_networks, maps, nninit, oscillators, rmt, sampling, sandpile, spinglass, stats, tipping, walks
+from . import automata, chaos, epidemics, hopfield, ising, map_networks, maps, nninit, oscillators, rmt, sampling, sandpile, scaling, spinglass, stats, tipping, walks
 
 
 def _ising():
@@ -119,9 +119,16 @@ def _random_networks():
     nninit.signature_kernel([[0.0, 0.0], [1.0, 0.5]], [[0.0, 0.0], [0.5, 1.0]], refinement=1)
 
 
+def _scaling():
+    problem = scaling.power_law_problem(8, alpha=1.0, beta=0.5, seed=0)
+    scaling.train_sgd(problem, 2, 2, lr=0.1, seed=0)
+    scaling.train_relu_network(2, steps=2, seed=0)
+    scaling._expected_sgd_loss(np.ones(2), np.ones(2), 0.1, 0.1, 1, np.array([0, 1]), np.empty(2), True)
+
+
 # The slowest to compile first, so that the processes finish together.
 FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
-            _spin_glasses, _sampling, _walks, _chaos, _epidemics_and_tipping, _random_networks)
+            _spin_glasses, _sampling, _walks, _chaos, _epidemics_and_tipping, _random_networks, _scaling)
 
 
 def _run(index):
