@@ -583,12 +583,12 @@ def gp_regression(K_train, K_cross, y, *, noise, K_test_diag=None):
 # --------------------------------------------------------------------------
 # finite width: the output distribution of one hidden layer
 # --------------------------------------------------------------------------
-def _phi_moments(activation, q):
-    """E[phi^2] and E[phi^4] for u ~ N(0, q)."""
+def _output_moments(activation, q):
+    """E[phi^2] (the output variance) and 3 Var(phi^2) / E[phi^2]^2 (n times the excess kurtosis), u ~ N(0, q)."""
     root = math.sqrt(q)
     e2 = float(_expect_1d(lambda z: _phi(activation, root * z) ** 2))
     e4 = float(_expect_1d(lambda z: _phi(activation, root * z) ** 4))
-    return e2, e4
+    return e2, 3 * (e4 - e2**2) / e2**2
 
 
 def _check_hidden(activation, sigma_w, sigma_b, q_in):
@@ -620,8 +620,7 @@ def excess_kurtosis(width, *, activation="tanh", sigma_w=1.0, sigma_b=0.0, q_in=
     q = _check_hidden(activation, sigma_w, sigma_b, q_in)
     scalar = np.ndim(width) == 0
     n = check_real_array("width", np.atleast_1d(width), low=1.0)
-    e2, e4 = _phi_moments(activation, q)
-    out = 3 * (e4 - e2**2) / (n * e2**2)
+    out = _output_moments(activation, q)[1] / n
     return _as_output(out[0] if scalar else out, scalar)
 
 
@@ -680,8 +679,8 @@ def edgeworth_density(f, width, *, activation="tanh", sigma_w=1.0, sigma_b=0.0, 
     q = _check_hidden(activation, sigma_w, sigma_b, q_in)
     width = check_int("width", width, low=1)
     f = check_real_array("f", f)
-    e2, e4 = _phi_moments(activation, q)
-    kappa = 3 * (e4 - e2**2) / (width * e2**2)
+    e2, scaled_kurtosis = _output_moments(activation, q)
+    kappa = scaled_kurtosis / width
     x = f / math.sqrt(e2)
     gauss = np.exp(-x**2 / 2) / math.sqrt(2 * math.pi * e2)
     return gauss * (1 + kappa / 24 * (x**4 - 6 * x**2 + 3))

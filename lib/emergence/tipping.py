@@ -99,6 +99,15 @@ class FoldResult:
     seed: int
 
 
+def _time_grid(name, t_max, dt, dt_max):
+    """(t_max, dt, steps) of a fixed-step integration, checked; dt at most min(t_max, dt_max)."""
+    t_max = check_real("t_max", t_max, low=0.0, low_open=True)
+    dt = check_real("dt", dt, low=0.0, low_open=True, high=min(t_max, dt_max))
+    steps = int(round(t_max / dt))
+    check_work(f"{name} (steps)", float(steps), MAX_STEPS)
+    return t_max, dt, steps
+
+
 def fold_drift(t_max, dt, *, rate, noise, r0=-1.0, x0=None, threshold=1.0, seed=None):
     """The noisy fold normal form with a drifting parameter (see the module conventions).
 
@@ -123,15 +132,12 @@ def fold_drift(t_max, dt, *, rate, noise, r0=-1.0, x0=None, threshold=1.0, seed=
     -------
     FoldResult
     """
-    t_max = check_real("t_max", t_max, low=0.0, low_open=True)
-    dt = check_real("dt", dt, low=0.0, low_open=True, high=min(t_max, 0.1))
+    t_max, dt, steps = _time_grid("fold_drift", t_max, dt, 0.1)
     rate = check_real("rate", rate, low=0.0)
     sigma = check_real("noise", noise, low=0.0)
     r0 = check_real("r0", r0, high=0.0, high_open=True)
     threshold = check_real("threshold", threshold, low=0.0, low_open=True)
     x = -math.sqrt(-r0) if x0 is None else check_real("x0", x0, high=threshold, high_open=True)
-    steps = int(round(t_max / dt))
-    check_work("fold_drift (steps)", float(steps), MAX_STEPS)
     seed = resolve_seed(seed)
     out = np.empty(steps + 1)
     hit = _fold(r0, rate, sigma, x, dt, steps, threshold, kernel_state(seed), out)
@@ -267,14 +273,11 @@ def double_well(t_max, dt, *, r0=0.0, rate=0.0, noise, x0=-1.0, seed=None):
     -------
     DoubleWellResult
     """
-    t_max = check_real("t_max", t_max, low=0.0, low_open=True)
-    dt = check_real("dt", dt, low=0.0, low_open=True, high=min(t_max, 0.05))
+    t_max, dt, steps = _time_grid("double_well", t_max, dt, 0.05)
     r0 = check_real("r0", r0)
     rate = check_real("rate", rate)
     sigma = check_real("noise", noise, low=0.0)
     x = check_real("x0", x0, low=-10.0, high=10.0)
-    steps = int(round(t_max / dt))
-    check_work("double_well (steps)", float(steps), MAX_STEPS)
     seed = resolve_seed(seed)
     out = np.empty(steps + 1)
     _double_well(r0, rate, sigma, x, dt, steps, kernel_state(seed), out)
@@ -327,14 +330,11 @@ def rate_ramp(t_max, dt, *, rate, amplitude=3.0, noise=0.0, threshold=2.0, seed=
     -------
     RampResult
     """
-    t_max = check_real("t_max", t_max, low=0.0, low_open=True)
-    dt = check_real("dt", dt, low=0.0, low_open=True, high=min(t_max, 0.05))
+    t_max, dt, steps = _time_grid("rate_ramp", t_max, dt, 0.05)
     rate = check_real("rate", rate, low=0.0)
     amplitude = check_real("amplitude", amplitude)
     sigma = check_real("noise", noise, low=0.0)
     threshold = check_real("threshold", threshold, low=1.0, low_open=True)
-    steps = int(round(t_max / dt))
-    check_work("rate_ramp (steps)", float(steps), MAX_STEPS)
     seed = resolve_seed(seed)
     t0 = -t_max / 2
     lam0 = 0.5 * amplitude * (1 + math.tanh(rate * t0))
