@@ -342,3 +342,22 @@ def numpy_sgd_eigenbasis(k, theta_star, noise_sd, lr, batch, steps, rng):
         r = z @ v - noise_sd * draws[:, -1]
         v -= lr / batch * (r @ z)
     return 0.5 * (np.sum(k * v**2) + noise_sd**2)
+
+
+def numpy_gmm_score(x, log_w, means, prec, half_logdet):
+    """Score of a Gaussian mixture, vectorized over particles and components (n x K x d arrays)."""
+    diff = x[:, None, :] - means[None]  # (n, K, d)
+    grad = -np.einsum("kab,nkb->nka", prec, diff)
+    logr = log_w - half_logdet + 0.5 * np.einsum("nka,nka->nk", grad, diff)
+    logr -= logr.max(axis=1, keepdims=True)
+    r = np.exp(logr)
+    return np.einsum("nk,nka->na", r, grad) / r.sum(axis=1, keepdims=True)
+
+
+def numpy_empirical_score(x, data, alpha, sigma):
+    """Score of the noised empirical distribution of data: a softmax over squared distances."""
+    sq = (np.sum(x * x, axis=1)[:, None] - 2 * alpha * x @ data.T + alpha**2 * np.sum(data * data, axis=1)[None])
+    logr = -0.5 * sq / sigma**2
+    logr -= logr.max(axis=1, keepdims=True)
+    r = np.exp(logr)
+    return (alpha * (r @ data) / r.sum(axis=1, keepdims=True) - x) / sigma**2

@@ -32,6 +32,7 @@ CHAPTERS = {
     "epidemics-tipping": (3, 7, 4, "R_C = R_I at epsilon = 0.6810"),
     "random-networks": (3, 11, 4, "erf edge of chaos at sigma_w = 0.8862"),
     "scaling-laws": (3, 9, 4, "C = 1e23: N_opt closed form 1.4598e+10"),
+    "diffusion-models": (3, 11, 4, "PFGM++ prior, d = 2, D = 10: mean of"),
 }
 
 

@@ -109,3 +109,18 @@ def test_roc_curve_area_is_the_mann_whitney_probability():
     assert roc_curve([1.0, 2.0], [1.0, 2.0]).auc == 0.5
     assert roc_curve([3.0], [1.0, 2.0]).auc == 1.0
     assert roc.fpr[0] == roc.tpr[0] == 0 and roc.fpr[-1] == roc.tpr[-1] == 1
+
+
+def test_energy_distance_matches_scipy_in_one_dimension_and_detects_shifts():
+    from scipy.stats import energy_distance as scipy_energy
+
+    from emergence.stats import energy_distance
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(300), rng.standard_normal(400) + 0.3
+    assert energy_distance(a, b) == pytest.approx(scipy_energy(a, b), rel=1e-12)
+    # 2-D, 1000 points each: the two-sample floor is about 0.05; a shift of half a standard deviation gives ~0.3
+    x, y = rng.standard_normal((1000, 2)), rng.standard_normal((1000, 2))
+    assert energy_distance(x, y) < 0.1 < energy_distance(x, y + [0.5, 0.0])
+    with pytest.raises(ValueError, match="same d"):
+        energy_distance(x, np.zeros((3, 3)))

@@ -402,3 +402,36 @@ def roc_curve(positive, negative):
     ranks = rankdata(np.concatenate([pos, neg]))
     u = ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2
     return ROC(fpr=fpr, tpr=tpr, auc=float(u / (pos.size * neg.size)))
+
+
+def energy_distance(x, y):
+    """Energy distance between two samples in R^d: sqrt(2 E D(X, Y) - E D(X, X') - E D(Y, Y')), D the Euclidean distance.
+
+    The expectations are averages over all pairs, including each point with
+    itself (V-statistics), so in one dimension it equals
+    ``scipy.stats.energy_distance``. It is zero only for equal distributions.
+    For two samples of the same distribution it is of order
+    (E D(X, X') / n)^(1/2), the floor against which differences are read.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    y : array_like, shape (m,) or (m, d)
+        At most 20 000 points each (the pairwise distances are held in memory).
+
+    Returns
+    -------
+    float
+    """
+    from scipy.spatial.distance import cdist
+
+    x = check_real_array("x", x)
+    y = check_real_array("y", y)
+    x = x[:, None] if x.ndim == 1 else x
+    y = y[:, None] if y.ndim == 1 else y
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y must be (n, d) arrays with the same d, got shapes {x.shape} and {y.shape}")
+    if max(x.shape[0], y.shape[0]) > 20_000:
+        raise ValueError(f"energy_distance is limited to 20000 points per sample, got {x.shape[0]} and {y.shape[0]}")
+    squared = 2 * cdist(x, y).mean() - cdist(x, x).mean() - cdist(y, y).mean()
+    return float(np.sqrt(max(squared, 0.0)))

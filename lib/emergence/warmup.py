@@ -8,7 +8,7 @@ families compile side by side, one process per usable CPU.
 
 import numpy as np
 
-from . import automata, chaos, epidemics, hopfield, ising, map_networks, maps, nninit, oscillators, rmt, sampling, sandpile, scaling, spinglass, stats, tipping, walks
+from . import automata, chaos, diffusion, epidemics, hopfield, ising, map_networks, maps, nninit, oscillators, rmt, sampling, sandpile, scaling, spinglass, stats, tipping, walks
 
 
 def _ising():
@@ -126,9 +126,19 @@ def _scaling():
     scaling._expected_sgd_loss(np.ones(2), np.ones(2), 0.1, 0.1, 1, np.array([0, 1]), np.empty(2), True)
 
 
+def _diffusion():
+    vp = diffusion.schedule("vp")
+    x = np.zeros((2, 2))
+    diffusion.gmm_score(x, 0.5, [1.0], [[0.0, 0.0]], [np.eye(2)], schedule=vp)
+    diffusion.event_score(x, 0.5, np.ones((3, 2)), schedule=vp, bandwidth=0.1, direction=[1.0, 0.0], threshold=0.0)
+    diffusion.pfgm_sample(np.ones((3, 2)), 4.0, 2, steps=1, seed=0)
+    diffusion.pfgm_sample(np.ones((3, 2)), np.inf, 2, steps=1, seed=0)
+
+
 # The slowest to compile first, so that the processes finish together.
 FAMILIES = (_hopfield, _ising, _sandpiles_and_automata, _maps_and_oscillators, _random_matrices,
-            _spin_glasses, _sampling, _walks, _chaos, _epidemics_and_tipping, _random_networks, _scaling)
+            _spin_glasses, _sampling, _walks, _chaos, _epidemics_and_tipping, _random_networks, _scaling,
+            _diffusion)
 
 
 def _run(index):
