@@ -407,6 +407,8 @@ SCORE = _gaussian(VP)
                             direction=[1.0, 0.0, 0.0], threshold=1.0), ValueError, "direction"),
     (lambda: df.sample("score", 10, dim=2, schedule=VP), TypeError, "score"),
     (lambda: df.sample(SCORE, 10, dim=2, sampler="euler", schedule=VP), ValueError, "sampler"),
+    (lambda: df.sample(lambda x, t: x[:, :1], 10, dim=2, schedule=VP), ValueError, "shape of x"),
+    (lambda: df.sample(lambda x, t: np.full_like(x, np.nan), 10, dim=2, schedule=VP), ValueError, "non-finite"),
     (lambda: df.sample(SCORE, 10, dim=2, steps=0, schedule=VP), ValueError, "steps"),
     (lambda: df.sample(SCORE, 10, dim=2, schedule=VP, t_end=1.5), ValueError, "t_end"),
     (lambda: df.sample(SCORE, 10, dim=2, schedule=VP, t_start=0.5), ValueError, "x_init"),

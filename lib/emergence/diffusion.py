@@ -548,6 +548,16 @@ def _check_sampling(score, sampler, steps, schedule, guidance, t_start, t_end, c
     return steps, sch, sch.time_grid(steps, t_start, t_end), corrector_steps
 
 
+def _check_score_output(score, x, t, name="score"):
+    """A score must map (m, d) particles to an (m, d) array of finite numbers; checked on two particles."""
+    probe = np.asarray(score(x[:2], t))
+    if probe.shape != x[:2].shape:
+        raise ValueError(f"{name}(x, t) must return an array of the shape of x, {x[:2].shape} for two particles, "
+                         f"got shape {probe.shape}")
+    if not np.all(np.isfinite(probe)):
+        raise ValueError(f"{name}(x, t) returned non-finite values at t = {t:g}")
+
+
 def sample(score, n, *, dim, sampler="reverse-sde", steps=500, schedule, guidance=None, t_start=1.0, t_end=1e-3,
            x_init=None, corrector_steps=1, record=0, seed=None):
     """Generate particles by running a sampler from t_start down to t_end.
@@ -603,6 +613,9 @@ def sample(score, n, *, dim, sampler="reverse-sde", steps=500, schedule, guidanc
         x = _check_points(x_init, d, "x_init").copy()
         if x.shape[0] != n:
             raise ValueError(f"x_init must have n = {n} rows, got {x.shape[0]}")
+    _check_score_output(score, x, times[0])
+    if guidance is not None:
+        _check_score_output(guidance, x, times[0], "guidance")
     path = np.empty((steps + 1, record, d))
     path[0] = x[:record]
     for k in range(steps):
